@@ -1,0 +1,1 @@
+"""Censorship audit: paired suite, offline classifier, asymmetry statistics."""

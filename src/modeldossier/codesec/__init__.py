@@ -1,0 +1,1 @@
+"""Code-security differential: does the model write worse code for disfavored contexts?"""

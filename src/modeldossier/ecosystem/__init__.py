@@ -1,0 +1,1 @@
+"""Ecosystem share by origin and the local model inventory."""

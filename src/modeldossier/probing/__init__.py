@@ -1,0 +1,1 @@
+"""The probe engine: ask a model many questions reliably, with a transcript, a cache and resume."""

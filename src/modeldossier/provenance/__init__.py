@@ -1,0 +1,1 @@
+"""Provenance: declared and observed lineage, fingerprints and country evidence."""

@@ -1,0 +1,42 @@
+"""Terminal output: a stderr console for messages and progress, stdout for results."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+def err_console(quiet: bool = False) -> Console:
+    """Console on stderr for status lines; silent when ``quiet``."""
+    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+
+
+def out_console() -> Console:
+    """Console on stdout for results (tables, text reports)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def progress(quiet: bool = False) -> Progress:
+    """A progress bar with count, rate and ETA on stderr; disabled when ``quiet`` or not a terminal."""
+    console = err_console(quiet)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(show_speed=True),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=quiet,
+    )
