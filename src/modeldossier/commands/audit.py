@@ -10,11 +10,11 @@ import typer
 
 from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
-from modeldossier.cli_options import FailOn, Quiet
-from modeldossier.pipeline import run_sections
+from modeldossier.cli_options import FailOn, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
 from modeldossier.dossier import Dossier
 from modeldossier.fsutil import atomic_write_text
+from modeldossier.pipeline import run_sections
 from modeldossier.report.html import render_html
 from modeldossier.subject import resolve
 from modeldossier.ui import err_console, out_console
@@ -53,7 +53,9 @@ def register(app: typer.Typer) -> None:
             bool | None, typer.Option("--online/--offline", help="Ask the Hub for lineage (default: when reachable).")
         ] = None,
         html: Annotated[bool, typer.Option("--html/--no-html", help="Also write the HTML report.")] = True,
+        samples: Annotated[int, typer.Option(min=1, help="Samples per probe item when --target is given.")] = 1,
         fail_on: FailOn = Severity.HIGH,
+        output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
         console = err_console(quiet)
@@ -65,7 +67,8 @@ def register(app: typer.Typer) -> None:
         result = Dossier(subject=resolved.subject)
 
         written = run_sections(
-            result, resolved, target=target, out_dir=out, quiet=quiet, record=record, online=online
+            result, resolved, target=target, out_dir=out, quiet=quiet, record=record, online=online,
+            samples=samples,
         )
         result.run.records.append(runinfo.finish(record, written))
         out.mkdir(parents=True, exist_ok=True)
@@ -78,7 +81,10 @@ def register(app: typer.Typer) -> None:
             console.print(f"report:  {html_path}")
         for section, why in result.run.not_run.items():
             console.print(f"[yellow]not run[/]: {section}: {why}")
-        out_console().print(summary_line(result))
+        if output_format is OutputFormat.JSON:
+            typer.echo(result.to_json(), nl=False)
+        else:
+            out_console().print(summary_line(result))
         worst = result.artifacts.worst() if result.artifacts else None
         raise typer.Exit(1 if worst is not None and worst.at_least(fail_on) else 0)
 
