@@ -73,7 +73,9 @@ def describe_files(
     return entries
 
 
-def resolve_local(path: Path, *, name: str | None = None, hash_files: bool = True) -> ResolvedSubject:
+def resolve_local(
+    path: Path, *, name: str | None = None, hash_files: bool = True, on_file: Callable[[Path], None] | None = None
+) -> ResolvedSubject:
     """A subject for a local file or folder; DossierError when it is missing, unreadable or holds no model."""
     if not path.exists():
         raise DossierError(f"no such file or directory: {path}")
@@ -90,13 +92,19 @@ def resolve_local(path: Path, *, name: str | None = None, hash_files: bool = Tru
         kind="path",
         ref=str(path),
         name=name or default_name(path),
-        files=describe_files(path, files, hash_files=hash_files),
+        files=describe_files(path, files, hash_files=hash_files, on_file=on_file),
     )
     return ResolvedSubject(subject=subject, root=path)
 
 
-def resolve_hub(repo_id: str, *, revision: str | None = None, name: str | None = None,
-                hash_files: bool = True) -> ResolvedSubject:
+def resolve_hub(
+    repo_id: str,
+    *,
+    revision: str | None = None,
+    name: str | None = None,
+    hash_files: bool = True,
+    on_file: Callable[[Path], None] | None = None,
+) -> ResolvedSubject:
     """Download (or reuse from the local cache) a Hub model snapshot and describe it."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
@@ -119,15 +127,21 @@ def resolve_hub(repo_id: str, *, revision: str | None = None, name: str | None =
         ) from None
     except OSError as exc:
         raise DossierError(f"could not fetch {repo_id!r} from the Hub: {exc}") from None
-    resolved = resolve_local(local, name=name or repo_id, hash_files=hash_files)
+    resolved = resolve_local(local, name=name or repo_id, hash_files=hash_files, on_file=on_file)
     subject = resolved.subject.model_copy(update={"kind": "hub", "ref": repo_id, "revision": local.name})
     return ResolvedSubject(subject=subject, root=local)
 
 
-def resolve(ref: str, *, revision: str | None = None, name: str | None = None,
-            hash_files: bool = True) -> ResolvedSubject:
+def resolve(
+    ref: str,
+    *,
+    revision: str | None = None,
+    name: str | None = None,
+    hash_files: bool = True,
+    on_file: Callable[[Path], None] | None = None,
+) -> ResolvedSubject:
     """A local path when it exists, else a Hub id when it looks like one, else a clear error."""
     path = Path(ref).expanduser()
     if path.exists() or not HUB_ID.match(ref):
-        return resolve_local(path, name=name, hash_files=hash_files)
-    return resolve_hub(ref, revision=revision, name=name, hash_files=hash_files)
+        return resolve_local(path, name=name, hash_files=hash_files, on_file=on_file)
+    return resolve_hub(ref, revision=revision, name=name, hash_files=hash_files, on_file=on_file)

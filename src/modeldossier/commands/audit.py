@@ -17,7 +17,7 @@ from modeldossier.fsutil import atomic_write_text
 from modeldossier.pipeline import run_sections
 from modeldossier.report.html import render_html
 from modeldossier.subject import resolve
-from modeldossier.ui import err_console, out_console
+from modeldossier.ui import err_console, out_console, progress
 
 EXAMPLES = """
 Examples:
@@ -62,8 +62,12 @@ def register(app: typer.Typer) -> None:
         record = runinfo.start_record(
             "audit", {"model": model, "revision": revision, "target": target, "hash": hash_files}
         )
-        with console.status(f"reading {model}"):
-            resolved = resolve(model, revision=revision, name=name, hash_files=hash_files)
+        with progress(quiet) as bar:
+            task = bar.add_task(f"hashing {model}" if hash_files else f"listing {model}", total=None)
+            resolved = resolve(
+                model, revision=revision, name=name, hash_files=hash_files,
+                on_file=lambda _path: bar.advance(task),
+            )
         result = Dossier(subject=resolved.subject)
 
         written = run_sections(
