@@ -39,4 +39,10 @@ class ProbeResponse(Model):
     error: str | None = Field(default=None, description="why no usable answer came back")
     blocked: bool = Field(default=False, description="transport/app filter: content_filter or provider block")
     cached: bool = False
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="the item's metadata (topic, language, pair...), copied by the runner"
+    )
+    attempts: int = Field(default=1, description="requests made for this answer (1 = no retry)")
+    detail: dict[str, Any] = Field(
+        default_factory=dict, description="target-specific facts: block reason, chat template hash, replay source"
+    )
