@@ -1,0 +1,328 @@
+"""Chat-template checker: Jinja sandbox escapes (SSTI) and hidden instructions, from the parsed AST only.
+
+The template is parsed with jinja2's parser and walked; it is never rendered. Used for GGUF
+``tokenizer.chat_template`` metadata, ``tokenizer_config.json`` ``chat_template`` and ``*.jinja`` files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from jinja2 import nodes
+from jinja2.exceptions import TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from modeldossier.artifacts.models import Finding
+from modeldossier.common import Severity
+
+MAX_TEMPLATE_CHARS = 2_000_000
+_DUNDER = re.compile(r"__[A-Za-z_]\w*__|_TemplateReference__context")
+# attribute names a sandbox escape walks through (besides any dunder)
+ESCAPE_ATTRS = frozenset({
+    "mro", "func_globals", "f_globals", "f_locals", "f_builtins", "f_back", "gi_frame", "gi_code", "cr_frame",
+    "ag_frame", "tb_frame", "im_func", "func_code", "_module", "environment", "popen", "system", "import_module",
+    "load_module", "getattribute",
+})
+# globals whose mere use is unusual in a chat template, and whose attributes reach Python internals
+UNUSUAL_GLOBALS = frozenset({"cycler", "joiner", "lipsum"})
+ESCAPE_ROOTS = frozenset({"cycler", "joiner", "lipsum", "namespace", "self", "config", "request", "range", "dict"})
+FOREIGN_GLOBALS = frozenset({"self", "config", "request", "url_for", "get_flashed_messages", "g", "session"})
+_ATTR_FILTERS = frozenset({"map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max"})
+_STRING_BUILDERS = frozenset({"join", "format", "reverse", "replace", "lower", "upper", "string", "list", "first",
+                              "last", "center", "title", "capitalize", "urlencode", "safe"})
+_OUTPUT_ARG_FILTERS = frozenset({"replace", "join", "default", "d", "format"})
+
+_SPECIAL_TOKENS = re.compile(r"<\|[^|>\n]{0,64}\|>|</?[A-Za-z_][\w:-]{0,40}>|\[/?[A-Z_]{2,24}\]|<</?SYS>>|<s>|</s>")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
+HIDDEN_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("chat_template.hidden.url", "injects a URL the user never typed",
+     re.compile(r"\bhttps?://[^\s\"'<>]+|\bwww\.[a-z0-9-]+\.[a-z]{2,}\b", re.I)),
+    ("chat_template.hidden.override", "injects an instruction to ignore earlier instructions",
+     re.compile(r"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|"
+                r"system|safety|original)\b[^.\n]{0,40}\b(instructions?|prompts?|rules|guidelines|messages?|"
+                r"polic(y|ies))\b", re.I)),
+    ("chat_template.hidden.secrecy", "injects an instruction to hide something from the user",
+     re.compile(r"\b(do not|don't|never)\s+(tell|reveal|mention|disclose|inform|let)\b[^.\n]{0,30}\b(user|anyone|"
+                r"this|them)\b|\bwithout (telling|informing|notifying)\b|\bsecretly\b|\bkeep this (secret|hidden)\b",
+                re.I)),
+    ("chat_template.hidden.exfiltration", "injects an instruction to send conversation data somewhere",
+     re.compile(r"\b(send|post|upload|forward|exfiltrate|transmit|leak|email)\b[^.\n]{0,60}\b(conversation|"
+                r"chat history|messages|credentials?|api keys?|tokens?|passwords?|secrets?|personal data)\b", re.I)),
+    ("chat_template.hidden.command", "injects a shell command",
+     re.compile(r"\b(curl|wget)\s+\S|\brm\s+-rf\b|\bpowershell\b|\bbash\s+-c\b|/bin/sh\b|\bnc\s+-e\b|"
+                r"\bbase64\s+-d\b", re.I)),
+    ("chat_template.hidden.tool_call", "injects a concrete tool call the user never asked for",
+     re.compile(r"\"name\"\s*:\s*\"[A-Za-z_][\w.-]*\"\s*,\s*\"(arguments|parameters)\"")),
+    ("chat_template.hidden.role_injection", "injects a role-labelled instruction into the conversation",
+     re.compile(r"(^|\n|\s)(system|admin|developer)\s*(:|override\b|note\b)\s*[A-Za-z][^\n]*?(\s+\S+){5,}",
+                re.I)),
+    ("chat_template.hidden.encoded", "injects an encoded blob (base64-like) into the prompt",
+     re.compile(r"[A-Za-z0-9+/]{48,}={0,2}")),
+)
+_PROSE_INFO_CHARS = 400
+
+
+@dataclass
+class _Literal:
+    text: str
+    line: int
+
+
+@dataclass
+class _Walk:
+    """What one pass over the AST collected."""
+
+    findings: list[tuple[str, Severity, str, int, str]] = field(default_factory=list)
+    literals: list[_Literal] = field(default_factory=list)
+
+    def add(self, rule: str, sev: Severity, msg: str, line: int, evidence: str) -> None:
+        self.findings.append((rule, sev, msg, line, evidence[:200]))
+
+
+def check_template(text: str, name: str, location: str) -> list[Finding]:
+    """Findings for one Jinja chat template; ``location`` says where it came from (e.g. a metadata key)."""
+
+    def finding(rule: str, sev: Severity, msg: str, line: int | None, evidence: str | None) -> Finding:
+        where = f"{location}, line {line}" if line else location
+        return Finding(rule_id=rule, severity=sev, message=msg, file=name, location=where, evidence=evidence)
+
+    if not isinstance(text, str):
+        return [finding("malformed.chat_template", Severity.MEDIUM, "chat template is not a string", None,
+                        type(text).__name__)]
+    out: list[Finding] = []
+    for match in list(_INVISIBLE.finditer(text))[:5]:
+        out.append(finding("chat_template.hidden.invisible_unicode", Severity.HIGH,
+                           "template holds invisible or bidirectional Unicode that can hide text",
+                           text.count("\n", 0, match.start()) + 1, f"U+{ord(match.group()):04X}"))
+    if len(text) > MAX_TEMPLATE_CHARS:
+        out.append(finding("chat_template.too_large", Severity.MEDIUM,
+                           f"template is {len(text):,} characters; not parsed (limit {MAX_TEMPLATE_CHARS:,})", None,
+                           None))
+        return out
+    try:
+        tree = ImmutableSandboxedEnvironment().parse(text)
+    except TemplateSyntaxError as exc:
+        out.append(finding("malformed.chat_template", Severity.MEDIUM, f"template does not parse: {exc.message}",
+                           exc.lineno, None))
+        return out
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        out.append(finding("malformed.chat_template", Severity.HIGH,
+                           f"template breaks the Jinja parser ({type(exc).__name__})", None, None))
+        return out
+    walk = _Walk()
+    try:
+        _visit(tree, walk, collect=False)
+    except RecursionError:
+        out.append(finding("chat_template.nesting", Severity.HIGH, "template nests too deeply to analyse", None,
+                           None))
+    out.extend(finding(rule, sev, msg, line, ev) for rule, sev, msg, line, ev in walk.findings)
+    out.extend(finding(*item) for item in _hidden(walk.literals))
+    return _dedupe(out)
+
+
+def _dedupe(found: list[Finding]) -> list[Finding]:
+    seen, unique = set(), []
+    for f in found:
+        key = (f.rule_id, f.location, f.evidence)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def _children(node: nodes.Node) -> Iterator[nodes.Node]:
+    return node.iter_child_nodes()
+
+
+def _fold(node: nodes.Node) -> str | None:
+    """The string a constant string expression builds, or None when it is not constant."""
+    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, nodes.Concat):
+        parts = [_fold(n) for n in node.nodes]
+        return None if None in parts else "".join(parts)  # type: ignore[arg-type]
+    if isinstance(node, nodes.Add):
+        left, right = _fold(node.left), _fold(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        inner = _fold(node.node) if not isinstance(node.node, nodes.List) else None
+        if node.name == "join" and isinstance(node.node, nodes.List):
+            items = [_fold(n) for n in node.node.items]
+            sep = _fold(node.args[0]) if node.args else ""
+            return None if None in items or sep is None else sep.join(items)  # type: ignore[arg-type]
+        if inner is not None and node.name == "reverse":
+            return inner[::-1]
+        if inner is not None and node.name in ("lower", "upper"):
+            return getattr(inner, node.name)()
+    return None
+
+
+def _has_string_building(node: nodes.Node) -> bool:
+    if isinstance(node, nodes.Concat | nodes.Add | nodes.Mod):
+        return any(isinstance(n, nodes.Const) and isinstance(n.value, str) for n in node.find_all(nodes.Const))
+    if isinstance(node, nodes.Filter) and node.name in _STRING_BUILDERS:
+        return True
+    return isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in (
+        "format", "join", "replace")
+
+
+def _check_name(attr: str, node: nodes.Node, walk: _Walk, how: str) -> None:
+    if _DUNDER.fullmatch(attr) or attr in ESCAPE_ATTRS:
+        walk.add("chat_template.ssti.dunder_access", Severity.CRITICAL,
+                 f"{how} reaches Python internals ({attr!r}): Jinja sandbox escape", node.lineno, attr)
+
+
+def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
+    """Walk the AST; ``collect`` is True where string constants become template output."""
+    line = node.lineno
+    if isinstance(node, nodes.TemplateData):
+        walk.literals.append(_Literal(node.data, line))
+        return
+    if isinstance(node, nodes.Const):
+        if isinstance(node.value, str):
+            if _DUNDER.search(node.value):
+                walk.add("chat_template.ssti.dunder_string", Severity.CRITICAL,
+                         "string constant names a Python dunder attribute (sandbox escape building block)", line,
+                         node.value)
+            if collect:
+                walk.literals.append(_Literal(node.value, line))
+        return
+    if isinstance(node, nodes.Output):
+        for child in node.nodes:
+            _visit(child, walk, collect=True)
+        return
+    if isinstance(node, nodes.Import | nodes.FromImport | nodes.Include | nodes.Extends):
+        kind = type(node).__name__.lower()
+        walk.add("chat_template.include", Severity.HIGH,
+                 f"template loads another template ({kind}): chat templates must be self-contained", line, kind)
+    elif isinstance(node, nodes.Name):
+        if node.name in FOREIGN_GLOBALS and node.ctx == "load":
+            walk.add("chat_template.ssti.foreign_global", Severity.HIGH,
+                     f"template uses {node.name!r}, a name only SSTI payloads use in a chat template", line,
+                     node.name)
+        elif node.name in UNUSUAL_GLOBALS and node.ctx == "load":
+            walk.add("chat_template.ssti.unusual_global", Severity.MEDIUM,
+                     f"template uses the Jinja global {node.name!r}, unusual in chat templates and a common SSTI "
+                     "entry point", line, node.name)
+    elif isinstance(node, nodes.Getattr):
+        _check_name(node.attr, node, walk, "attribute access")
+        if isinstance(node.node, nodes.Name) and node.node.name in ESCAPE_ROOTS:
+            walk.add("chat_template.ssti.global_attribute", Severity.CRITICAL,
+                     f"attribute walk on the Jinja global {node.node.name!r} (SSTI gadget)", line,
+                     f"{node.node.name}.{node.attr}")
+    elif isinstance(node, nodes.Getitem):
+        _check_subscript(node, walk)
+    elif isinstance(node, nodes.Filter | nodes.Test):
+        _check_filter(node, walk)
+    _visit_children(node, walk, collect)
+
+
+def _check_subscript(node: nodes.Getitem, walk: _Walk) -> None:
+    folded = _fold(node.arg)
+    if folded is not None:
+        _check_name(folded, node, walk, "subscript")
+        if _has_string_building(node.arg) and not (_DUNDER.fullmatch(folded) or folded in ESCAPE_ATTRS):
+            walk.add("chat_template.ssti.computed_attribute", Severity.HIGH,
+                     "subscript key is built from string pieces (obfuscated attribute access)", node.lineno, folded)
+    elif _has_string_building(node.arg):
+        walk.add("chat_template.ssti.computed_attribute", Severity.HIGH,
+                 "subscript key is computed from strings at render time (obfuscated attribute access)",
+                 node.lineno, type(node.arg).__name__)
+    if isinstance(node.node, nodes.Name) and node.node.name in ESCAPE_ROOTS and folded is not None:
+        walk.add("chat_template.ssti.global_attribute", Severity.CRITICAL,
+                 f"subscript on the Jinja global {node.node.name!r} (SSTI gadget)", node.lineno,
+                 f"{node.node.name}[{folded!r}]")
+
+
+def _check_filter(node: nodes.Filter | nodes.Test, walk: _Walk) -> None:
+    if isinstance(node, nodes.Filter) and node.name == "attr":
+        arg = node.args[0] if node.args else None
+        folded = _fold(arg) if arg is not None else None
+        if folded is None:
+            walk.add("chat_template.ssti.attr_filter", Severity.CRITICAL,
+                     "|attr() with a computed name (classic sandbox-escape obfuscation)", node.lineno, "attr")
+        elif _DUNDER.fullmatch(folded) or folded in ESCAPE_ATTRS:
+            _check_name(folded, node, walk, "|attr() filter")
+        else:
+            walk.add("chat_template.ssti.attr_filter", Severity.MEDIUM,
+                     "|attr() filter in a chat template (unusual; used to dodge attribute checks)", node.lineno,
+                     folded)
+    if node.name in _ATTR_FILTERS:
+        for value in [*node.args, *(kw.value for kw in node.kwargs)]:
+            folded = _fold(value)
+            if folded is not None:
+                _check_name(folded, node, walk, f"|{node.name}() attribute")
+
+
+def _visit_children(node: nodes.Node, walk: _Walk, collect: bool) -> None:
+    if isinstance(node, nodes.Assign | nodes.AssignBlock):
+        for child in _children(node):
+            _visit(child, walk, collect=True)
+    elif isinstance(node, nodes.Getitem):
+        _visit(node.node, walk, collect)
+        _visit(node.arg, walk, collect=False)
+    elif isinstance(node, nodes.Compare | nodes.Test | nodes.Call | nodes.Getattr):
+        for child in _children(node):
+            _visit(child, walk, collect=collect and isinstance(node, nodes.Getattr))
+    elif isinstance(node, nodes.Filter):
+        if node.node is not None:
+            _visit(node.node, walk, collect)
+        keep = collect and node.name in _OUTPUT_ARG_FILTERS
+        for child in [*node.args, *node.kwargs]:
+            _visit(child, walk, keep)
+    elif isinstance(node, nodes.If | nodes.CondExpr):
+        _visit(node.test, walk, collect=False)
+        for child in _children(node):
+            if child is not node.test:
+                _visit(child, walk, collect)
+        if isinstance(node, nodes.If):
+            _check_trigger(node, walk)
+    else:
+        for child in _children(node):
+            _visit(child, walk, collect)
+
+
+def _prose(text: str) -> str:
+    """Literal text without chat special tokens and surrounding whitespace."""
+    return _SPECIAL_TOKENS.sub(" ", text).strip()
+
+
+def _check_trigger(node: nodes.If, walk: _Walk) -> None:
+    """`if 'word' in message.content` whose branch emits instructions: a trigger-phrase backdoor."""
+    candidates = [node.test, *node.test.find_all(nodes.Compare)]
+    tests = [c for c in candidates if isinstance(c, nodes.Compare) and any(op.op in ("in", "notin") for op in c.ops)]
+    if not tests:
+        return
+    consts = [c.value for t in tests for c in [t.expr, *t.find_all(nodes.Const)]
+              if isinstance(c, nodes.Const) and isinstance(c.value, str)]
+    if not consts:
+        return
+    body_text = " ".join(_prose(d.data) for n in node.body for d in n.find_all(nodes.TemplateData))
+    body_text += " " + " ".join(_prose(c.value) for n in node.body for o in n.find_all(nodes.Output)
+                                for c in o.find_all(nodes.Const) if isinstance(c.value, str))
+    if len(body_text.split()) >= 6:
+        walk.add("chat_template.hidden.trigger", Severity.HIGH,
+                 "template injects instructions only when the conversation contains a trigger string",
+                 node.lineno, f"trigger={consts[0]!r}; injects {body_text.strip()[:120]!r}")
+
+
+def _hidden(literals: list[_Literal]) -> Iterator[tuple[str, Severity, str, int, str]]:
+    """Hidden-instruction findings over the literal text the template outputs."""
+    prose_total = 0
+    first_prose: _Literal | None = None
+    for lit in literals:
+        prose = _prose(lit.text)
+        if not prose:
+            continue
+        prose_total += len(prose)
+        first_prose = first_prose or _Literal(prose, lit.line)
+        for rule, what, pattern in HIDDEN_PATTERNS:
+            match = pattern.search(prose)
+            if match:
+                yield rule, Severity.HIGH, f"template {what}", lit.line, match.group(0).strip()[:200]
+    if prose_total > _PROSE_INFO_CHARS and first_prose is not None:
+        yield ("chat_template.literal_text", Severity.INFO,
+               f"template adds {prose_total:,} characters of its own text to every prompt (review it)",
+               first_prose.line, first_prose.text[:200])
