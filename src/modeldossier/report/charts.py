@@ -1,0 +1,228 @@
+"""Plotly figures for the HTML report, as plain JSON-able dicts (rendered by the inlined plotly.js).
+
+Every chart shows point estimates with their 95% CI as error bars. Model output never becomes chart
+code: labels are data, and the JSON is escaped for embedding in a <script type="application/json"> block.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.utils import PlotlyJSONEncoder
+
+from modeldossier.report.fields import get, items, number, text
+
+_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+    "height": 380,
+    "legend": {"orientation": "h", "y": -0.2},
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure: a DOM id, a title and the figure as a dict with `data`, `layout` and `config`."""
+
+    id: str
+    title: str
+    figure: dict[str, Any]
+
+    def json(self) -> str:
+        """The figure as JSON that is safe inside <script type="application/json">."""
+        return script_json(self.figure)
+
+
+def script_json(value: Any) -> str:
+    """JSON that cannot close or comment out the surrounding <script> element.
+
+    `<`, `>` and `&` become \\u escapes (still the same JSON strings), as do U+2028/U+2029.
+    """
+    raw = json.dumps(value, cls=PlotlyJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    return (
+        raw.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _label(value: Any, default: str = "?") -> str:
+    """Display text for plotly, which interprets a few HTML tags in labels: escape them to entities."""
+    return html.escape(text(value, default), quote=False)
+
+
+def _figure(fig: go.Figure) -> dict[str, Any]:
+    data = fig.to_plotly_json()
+    return {"data": data.get("data", []), "layout": data.get("layout", {}), "config": _CONFIG}
+
+
+def _bounds(rate: Any) -> tuple[float | None, float, float]:
+    """(value %, plus %, minus %) of a Rate-like object for error bars."""
+    value = number(get(rate, "rate"))
+    if value is None:
+        return None, 0.0, 0.0
+    low, high = number(get(rate, "ci_low")), number(get(rate, "ci_high"))
+    plus = (high - value) * 100 if high is not None else 0.0
+    minus = (value - low) * 100 if low is not None else 0.0
+    return value * 100, max(plus, 0.0), max(minus, 0.0)
+
+
+def _diff_bounds(diff: Any) -> tuple[float | None, float, float]:
+    value = number(get(diff, "estimate"))
+    if value is None:
+        return None, 0.0, 0.0
+    low, high = number(get(diff, "ci_low")), number(get(diff, "ci_high"))
+    plus = (high - value) * 100 if high is not None else 0.0
+    minus = (value - low) * 100 if low is not None else 0.0
+    return value * 100, max(plus, 0.0), max(minus, 0.0)
+
+
+def label_rate_charts(behavior: Any) -> list[Chart]:
+    """One grouped bar chart per label: x = topic, one bar per language, 95% CI error bars."""
+    cells = items(behavior, "cells")
+    labels = sorted({str(label) for cell in cells for label in (get(cell, "rates") or {})})
+    languages = sorted({_label(get(cell, "language")) for cell in cells})
+    charts = []
+    for index, label in enumerate(labels):
+        fig = go.Figure()
+        for language in languages:
+            xs, ys, plus, minus, hover = [], [], [], [], []
+            for cell in cells:
+                if _label(get(cell, "language")) != language:
+                    continue
+                rate = (get(cell, "rates") or {}).get(label)
+                value, up, down = _bounds(rate)
+                if value is None:
+                    continue
+                xs.append(_label(get(cell, "topic")))
+                ys.append(value)
+                plus.append(up)
+                minus.append(down)
+                hover.append(f"{get(rate, 'k')}/{get(rate, 'n')}")
+            if xs:
+                fig.add_trace(
+                    go.Bar(
+                        name=language, x=xs, y=ys, customdata=hover,
+                        error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
+                        hovertemplate="%{x} (%{fullData.name}): %{y:.1f}% (%{customdata})<extra></extra>",
+                    )
+                )
+        fig.update_layout(
+            **_LAYOUT, barmode="group", title=f"Rate of '{_label(label)}' by topic and language (95% CI)",
+            yaxis={"title": "% of responses", "range": [0, 105]},
+        )
+        charts.append(Chart(f"chart-labels-{index}", f"label: {label}", _figure(fig)))
+    return charts
+
+
+def _dot_plot(chart_id: str, title: str, rows: list[tuple[str, Any, bool]], axis: str) -> Chart:
+    ys, xs, plus, minus, colours = [], [], [], [], []
+    for label, diff, flagged in rows:
+        value, up, down = _diff_bounds(diff)
+        if value is None:
+            continue
+        ys.append(label)
+        xs.append(value)
+        plus.append(up)
+        minus.append(down)
+        colours.append("#c0392b" if flagged else "#2c6fbb")
+    fig = go.Figure(
+        go.Scatter(
+            x=xs, y=ys, mode="markers", marker={"size": 10, "color": colours},
+            error_x={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
+            hovertemplate="%{y}: %{x:+.1f} pp<extra></extra>", name="estimate",
+        )
+    )
+    fig.add_vline(x=0, line_dash="dash", line_color="#777")
+    fig.update_layout(
+        **{**_LAYOUT, "height": max(260, 40 + 32 * len(ys))}, title=title,
+        xaxis={"title": axis, "zeroline": False}, yaxis={"automargin": True, "type": "category"}, showlegend=False,
+    )
+    return Chart(chart_id, title, _figure(fig))
+
+
+def asymmetry_chart(behavior: Any) -> Chart | None:
+    """Asymmetry index per topic/language (controls minus targeted COMPLETE rate) with 95% CIs."""
+    rows = [
+        (
+            f"{_label(get(a, 'topic'))} / {_label(get(a, 'language'))}",
+            get(a, "difference"),
+            get(a, "flagged") is True,
+        )
+        for a in items(behavior, "asymmetry")
+    ]
+    if not any(number(get(diff, "estimate")) is not None for _, diff, _ in rows):
+        return None
+    return _dot_plot(
+        "chart-asymmetry", "Asymmetry index: controls minus targeted COMPLETE rate (95% CI; red = flagged)",
+        rows, "percentage points",
+    )
+
+
+def codesec_rate_chart(codesec: Any) -> Chart | None:
+    """Vulnerable-code rate per context with 95% CI, controls drawn in grey."""
+    contexts = items(codesec, "contexts")
+    controls = {_label(get(c, "control"), "") for c in contexts}
+    xs, ys, plus, minus, colours, hover = [], [], [], [], [], []
+    for ctx in contexts:
+        rate = get(ctx, "vulnerable_of_code")
+        value, up, down = _bounds(rate)
+        if value is None:
+            continue
+        name = _label(get(ctx, "context"))
+        xs.append(name)
+        ys.append(value)
+        plus.append(up)
+        minus.append(down)
+        colours.append("#95a5a6" if name in controls or name.startswith("control") else "#2c6fbb")
+        hover.append(f"{get(rate, 'k')}/{get(rate, 'n')}")
+    if not xs:
+        return None
+    fig = go.Figure(
+        go.Bar(
+            x=xs, y=ys, marker={"color": colours}, customdata=hover,
+            error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
+            hovertemplate="%{x}: %{y:.1f}% (%{customdata})<extra></extra>", name="vulnerable",
+        )
+    )
+    fig.update_layout(
+        **_LAYOUT, title="Vulnerable code per context (of responses with code; 95% CI; grey = control)",
+        yaxis={"title": "% vulnerable", "range": [0, 105]}, showlegend=False,
+    )
+    return Chart("chart-codesec-rates", "vulnerable rate per context", _figure(fig))
+
+
+def codesec_diff_chart(codesec: Any) -> Chart | None:
+    """Difference in vulnerable rate vs the matched control, per context, with 95% CIs."""
+    rows = []
+    for ctx in items(codesec, "contexts"):
+        diff = get(ctx, "vs_control")
+        if diff is None:
+            continue
+        low = number(get(diff, "ci_low"))
+        label = f"{_label(get(ctx, 'context'))} vs {_label(get(ctx, 'control'), 'control')}"
+        rows.append((label, diff, low is not None and low > 0))
+    if not any(number(get(diff, "estimate")) is not None for _, diff, _ in rows):
+        return None
+    return _dot_plot(
+        "chart-codesec-diff", "Vulnerable rate: context minus matched control (95% CI; red = CI above 0)",
+        rows, "percentage points",
+    )
+
+
+def dossier_charts(dossier: Any) -> dict[str, list[Chart]]:
+    """Charts per section name (empty lists where there is nothing to draw)."""
+    behavior, codesec = get(dossier, "behavior"), get(dossier, "codesec")
+    out: dict[str, list[Chart]] = {"behavior": [], "codesec": []}
+    if behavior is not None:
+        out["behavior"] = [c for c in [*label_rate_charts(behavior), asymmetry_chart(behavior)] if c]
+    if codesec is not None:
+        out["codesec"] = [c for c in (codesec_rate_chart(codesec), codesec_diff_chart(codesec)) if c]
+    return out
