@@ -27,6 +27,8 @@ class FileReport(Model):
     sha256: str | None = None
     findings: list[Finding] = Field(default_factory=list)
     seconds: float = 0.0
+    member_of: str | None = Field(default=None, description="The archive (or outer file) this member came from")
+    errors: list[str] = Field(default_factory=list, description="Checks that could not run on this file, and why")
 
 
 class ArtifactsSection(Section):
@@ -34,6 +36,10 @@ class ArtifactsSection(Section):
 
     files: list[FileReport] = Field(default_factory=list)
     allowlist_version: str | None = None
+    scanner_version: str | None = Field(default=None, description="modeldossier version that produced the scan")
+    counts: dict[str, int] = Field(default_factory=dict, description="Number of findings per severity")
+    bytes_scanned: int = Field(default=0, description="Total size of the top-level files scanned")
+    seconds: float = 0.0
 
     @property
     def findings(self) -> list[Finding]:
