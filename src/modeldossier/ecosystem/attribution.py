@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from modeldossier.dossier import DataFile
 from modeldossier.ecosystem.models import AttributionRule, LineageStats
 from modeldossier.errors import DossierError
 
@@ -31,8 +32,8 @@ RULES: dict[str, str] = {
 }
 
 
-def registry_country_of() -> tuple[CountryOf, str]:
-    """The provenance registry's org -> ISO country function, and a description of its source."""
+def registry_country_of() -> tuple[CountryOf, str, list[DataFile]]:
+    """The provenance registry's org -> ISO country function, a description of it, and its data files."""
     try:
         from modeldossier.provenance import registry
     except ImportError:
@@ -45,12 +46,14 @@ def registry_country_of() -> tuple[CountryOf, str]:
         return country.upper() if country else None
 
     source = "modeldossier.provenance.registry"
-    for name in ("REGISTRY_VERSION", "VERSION", "version"):
-        version = getattr(registry, name, None)
-        if isinstance(version, str):
-            source += f" (version {version})"
-            break
-    return country_of, source
+    files: list[DataFile] = []
+    loaded = getattr(registry, "default_registry", None)
+    if callable(loaded):
+        reg = loaded()
+        version = getattr(reg, "version", None)
+        source += f" (version {version})" if version else ""
+        files = [f for f in getattr(reg, "files", ()) if isinstance(f, DataFile)]
+    return country_of, source, files
 
 
 def build_lineage(con: duckdb.DuckDBPyConnection, max_depth: int = DEFAULT_MAX_DEPTH) -> LineageStats:
