@@ -1,0 +1,158 @@
+"""Render the artifacts section as SARIF 2.1.0 (GitHub code scanning can ingest it)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from modeldossier import __version__
+from modeldossier.artifacts.models import ArtifactsSection, Finding
+from modeldossier.common import Severity
+from modeldossier.dossier import Subject
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
+          Severity.INFO: "note"}
+# GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low (0.1-3.9)
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
+_LINE = re.compile(r"^line (\d+)")
+_OFFSET = re.compile(r"\boffset (\d+)")
+_RULES_PACKAGE = "modeldossier.data.artifacts"
+
+
+@lru_cache(maxsize=1)
+def rule_descriptions() -> dict[str, str]:
+    """rule id -> one-line description, from every ``*rules*.yaml`` catalogue in the artifacts data folder."""
+    found: dict[str, str] = {}
+    try:
+        folder = resources.files(_RULES_PACKAGE)
+        entries = [e for e in folder.iterdir() if e.name.endswith(".yaml") and "rules" in e.name]
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        return found
+    for entry in sorted(entries, key=lambda e: e.name):
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for rule_id, spec in (data.get("rules") or {}).items():
+            if isinstance(spec, dict) and spec.get("description"):
+                found[str(rule_id)] = str(spec["description"])
+    return found
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference for a file path (archive members keep their ``!/`` style suffix readable)."""
+    posix = path.replace("\\", "/")
+    if PurePosixPath(posix).is_absolute():
+        return "file://" + quote(posix)
+    return quote(posix, safe="/:!@")
+
+
+def _location(finding: Finding) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.file)}}
+    location: dict[str, Any] = {"physicalLocation": physical}
+    where = finding.location or ""
+    line = _LINE.match(where)
+    offset = _OFFSET.search(where)
+    if line and int(line.group(1)) >= 1:
+        physical["region"] = {"startLine": int(line.group(1))}
+    elif offset:
+        physical["region"] = {"byteOffset": int(offset.group(1))}
+    if where and not line:
+        location["logicalLocations"] = [{"fullyQualifiedName": where, "kind": "member"}]
+    return location
+
+
+def _fingerprint(finding: Finding) -> str:
+    key = "|".join([finding.rule_id, finding.file, finding.location or "", finding.evidence or ""])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _rules(findings: list[Finding]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    worst: dict[str, Severity] = {}
+    first_message: dict[str, str] = {}
+    for f in findings:
+        if f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank:
+            worst[f.rule_id] = f.severity
+        first_message.setdefault(f.rule_id, f.message)
+    catalogue = rule_descriptions()
+    rules, index = [], {}
+    for i, rule_id in enumerate(sorted(worst)):
+        sev = worst[rule_id]
+        text = catalogue.get(rule_id, first_message[rule_id])
+        props: dict[str, Any] = {"tags": ["security", "model-artifact"], "severity": sev.value}
+        if sev in SECURITY_SEVERITY:
+            props["security-severity"] = SECURITY_SEVERITY[sev]
+        rules.append({
+            "id": rule_id,
+            "name": "".join(part.capitalize() for part in re.split(r"[._-]", rule_id) if part),
+            "shortDescription": {"text": text},
+            "fullDescription": {"text": text},
+            "defaultConfiguration": {"level": LEVELS[sev]},
+            "properties": props,
+        })
+        index[rule_id] = i
+    return rules, index
+
+
+def _artifacts(section: ArtifactsSection, subject: Subject | None) -> list[dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    for sf in subject.files if subject else []:
+        entry: dict[str, Any] = {"location": {"uri": _uri(sf.path)}, "length": sf.size}
+        if sf.sha256:
+            entry["hashes"] = {"sha-256": sf.sha256}
+        entries[sf.path] = entry
+    for report in section.files:
+        entry = entries.setdefault(report.path, {"location": {"uri": _uri(report.path)}, "length": report.size})
+        entry.setdefault("properties", {})["format"] = report.format
+        if report.sha256 and "hashes" not in entry:
+            entry["hashes"] = {"sha-256": report.sha256}
+    return list(entries.values())
+
+
+def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run: the rules that fired, one result per finding, and the scanned files."""
+    findings = section.findings
+    rules, index = _rules(findings)
+    results = []
+    for f in findings:
+        props: dict[str, Any] = {"severity": f.severity.value}
+        if f.evidence is not None:
+            props["evidence"] = f.evidence
+        if f.severity in SECURITY_SEVERITY:
+            props["security-severity"] = SECURITY_SEVERITY[f.severity]
+        results.append({
+            "ruleId": f.rule_id,
+            "ruleIndex": index[f.rule_id],
+            "level": LEVELS[f.severity],
+            "message": {"text": f.message},
+            "locations": [_location(f)],
+            "partialFingerprints": {"modeldossierFinding/v1": _fingerprint(f)},
+            "properties": props,
+        })
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "modeldossier",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "rules": rules,
+        }},
+        "invocations": [{"executionSuccessful": section.status != "error",
+                         "toolExecutionNotifications": [{"message": {"text": note}, "level": "note"}
+                                                        for note in section.notes]}],
+        "artifacts": _artifacts(section, subject),
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+    }
+    if subject is not None:
+        run["properties"] = {"subject": subject.name, "subjectKind": subject.kind, "subjectRef": subject.ref}
+        if subject.revision:
+            run["properties"]["revision"] = subject.revision
+    if section.allowlist_version:
+        run.setdefault("properties", {})["allowlistVersion"] = section.allowlist_version
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
