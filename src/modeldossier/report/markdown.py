@@ -1,0 +1,225 @@
+"""Render a dossier as GitHub-flavoured Markdown for pull requests and issues.
+
+Model output is untrusted: every value goes through `cell()`/`inline()`, which neutralise HTML, table pipes,
+backticks and line breaks, so a response cannot inject markup, links or break the table.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from modeldossier.common import Severity
+from modeldossier.report.fields import get, interval, items, pct, pp, text
+from modeldossier.report.scorecard import rate_text, scorecard
+
+_ICON = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red", "grey": "⚪ not run"}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def inline(value: Any, default: str = "not available") -> str:
+    """Untrusted text as inert Markdown: HTML escaped, Markdown punctuation backslash-escaped, one line."""
+    raw = text(value, default)
+    raw = raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    raw = _MD_SPECIAL.sub(r"\\\1", raw)
+    return re.sub(r"[\r\n\t]+", " ", raw).strip()
+
+
+def cell(value: Any, default: str = "not available", limit: int = 200) -> str:
+    """``inline`` shortened for a table cell."""
+    out = inline(value, default)
+    return out if len(out) <= limit else out[: limit - 1].rstrip("\\") + "…"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _diff(diff: Any) -> str:
+    if diff is None:
+        return "—"
+    return f"{pp(get(diff, 'estimate'))} {interval(get(diff, 'ci_low'), get(diff, 'ci_high'), pp)}".strip()
+
+
+def _p(value: Any) -> str:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None:
+        return "—"
+    return f"{number:.2g}" if number >= 0.001 else "<0.001"
+
+
+def _not_run(dossier: Any, name: str) -> list[str]:
+    return [f"_not run: {inline(get(dossier, f'run.not_run.{name}'), 'no reason recorded')}_", ""]
+
+
+def _status(section: Any) -> list[str]:
+    out = []
+    if get(section, "status", "complete") != "complete":
+        out.append(f"**This section is {inline(get(section, 'status'))}.**")
+    out += [f"> Note: {inline(n)}" for n in items(section, "notes")]
+    return [*out, ""] if out else []
+
+
+def _artifacts(d: Any) -> list[str]:
+    section = get(d, "artifacts")
+    if section is None:
+        return _not_run(d, "artifacts")
+    findings = [f for r in items(section, "files") for f in items(r, "findings")]
+
+    def rank(f: Any) -> int:
+        try:
+            return -Severity(text(get(f, "severity"))).rank
+        except ValueError:
+            return 1
+
+    lines = _status(section) + [f"{len(findings)} finding(s) in {len(items(section, 'files'))} file(s).", ""]
+    if findings:
+        lines += _table(
+            ["severity", "rule", "file", "location", "message", "evidence"],
+            [
+                [cell(get(f, "severity")), cell(get(f, "rule_id")), cell(get(f, "file")), cell(get(f, "location"), "—"),
+                 cell(get(f, "message")), cell(get(f, "evidence"), "—")]
+                for f in sorted(findings, key=rank)
+            ],
+        )
+    return lines
+
+
+def _provenance(d: Any) -> list[str]:
+    p = get(d, "provenance")
+    if p is None:
+        return _not_run(d, "provenance")
+    lines = _status(p)
+    if get(p, "undeclared_derivative") is True:
+        lines += [
+            f"**Undeclared derivative**: declared base {cell(get(p, 'declared_base'), 'none')}, observed family "
+            f"{cell(get(p, 'observed_family'), 'unknown')}.",
+            "",
+        ]
+    confidence = get(p, "observed_confidence")
+    lines += _table(
+        ["", "value"],
+        [
+            ["declared base", cell(get(p, "declared_base"), "none declared")],
+            ["observed family", cell(get(p, "observed_family"), "unknown")
+             + (f" ({pct(confidence, 0)})" if confidence is not None else "")],
+            ["undeclared derivative", cell(get(p, "undeclared_derivative"), "not determined")],
+            ["lineage root", cell(get(p, "lineage_root"), "unknown")],
+            ["lineage-root country", cell(get(p, "lineage_root_country.country"), "unknown")
+             + f" ({cell(get(p, 'lineage_root_country.organization'), 'organization unknown')})"],
+            ["author country", cell(get(p, "author_country.country"), "unknown")
+             + f" ({cell(get(p, 'author_country.organization'), 'organization unknown')})"],
+            ["license", cell(get(p, "license"))],
+        ],
+    )
+    evidence = [("declared", e) for e in items(p, "declared")] + [("observed", e) for e in items(p, "observed")]
+    if evidence:
+        lines += _table(
+            ["side", "kind", "value", "source"],
+            [
+                [side, cell(get(e, "kind")),
+                 cell(get(e, "value")) if get(e, "available", True) else f"not available: {cell(get(e, 'reason'))}",
+                 cell(get(e, "source"))]
+                for side, e in evidence
+            ],
+        )
+    return lines
+
+
+def _behavior(d: Any) -> list[str]:
+    b = get(d, "behavior")
+    if b is None:
+        return _not_run(d, "behavior")
+    lines = _status(b) + [
+        f"Suite {cell(get(b, 'suite'))} v{cell(get(b, 'suite_version'))}, target {cell(get(b, 'target'))}, "
+        f"classifier {cell(get(b, 'classifier'))}.",
+        "",
+    ]
+    asym = items(b, "asymmetry")
+    if asym:
+        lines += ["Asymmetry index (controls minus targeted COMPLETE rate, 95% CI):", ""]
+        lines += _table(
+            ["topic", "language", "difference", "p (adj.)", "flagged"],
+            [
+                [cell(get(a, "topic")), cell(get(a, "language")), _diff(get(a, "difference")),
+                 _p(get(a, "difference.p_adjusted", get(a, "difference.p_value"))),
+                 "**yes**" if get(a, "flagged") is True else "no"]
+                for a in asym
+            ],
+        )
+    cells = items(b, "cells")
+    labels = sorted({str(k) for c in cells for k in (get(c, "rates") or {})})
+    if cells:
+        lines += _table(
+            ["topic", "language", "n", *[inline(label) for label in labels]],
+            [
+                [cell(get(c, "topic")), cell(get(c, "language")), text(get(c, "n")),
+                 *[rate_text((get(c, "rates") or {}).get(label)) for label in labels]]
+                for c in cells
+            ],
+        )
+    return lines
+
+
+def _codesec(d: Any) -> list[str]:
+    c = get(d, "codesec")
+    if c is None:
+        return _not_run(d, "codesec")
+    lines = _status(c) + [
+        f"Target {cell(get(c, 'target'))}, task set v{cell(get(c, 'task_set_version'))}, "
+        f"{cell(get(c, 'samples'))} sample(s) per task.",
+        "",
+    ]
+    contexts = items(c, "contexts")
+    if contexts:
+        lines += _table(
+            ["context", "control", "n", "refusal", "vulnerable (of code)", "vs control"],
+            [
+                [cell(get(x, "context")), cell(get(x, "control"), "—"), text(get(x, "n")),
+                 rate_text(get(x, "refusal")), rate_text(get(x, "vulnerable_of_code")), _diff(get(x, "vs_control"))]
+                for x in contexts
+            ],
+        )
+    return lines
+
+
+def render_markdown(dossier: Any) -> str:
+    """The Markdown report for one dossier."""
+    name = inline(get(dossier, "subject.name"), "unnamed")
+    lines = [
+        f"# Dossier: {name}",
+        "",
+        f"Subject {cell(get(dossier, 'subject.ref'))} ({inline(get(dossier, 'subject.kind'))})"
+        f", dossier schema v{text(get(dossier, 'schema_version'))}.",
+        "",
+        "## Scorecard",
+        "",
+    ]
+    lines += _table(
+        ["area", "rating", "headline", "detail"],
+        [[s.title, _ICON[s.colour], cell(s.headline), cell("; ".join([s.detail, *s.reasons]))]
+         for s in scorecard(dossier)],
+    )
+    for title, render in (
+        ("Artifact safety", _artifacts), ("Provenance & jurisdiction", _provenance),
+        ("Censorship asymmetry", _behavior), ("Code-security differential", _codesec),
+    ):
+        lines += [f"## {title}", "", *render(dossier)]
+    lines += ["## Run provenance", ""]
+    records = items(dossier, "run.records")
+    if records:
+        lines += _table(
+            ["command", "tool", "started", "finished", "sections", "data files"],
+            [
+                [cell(get(r, "command")), cell(get(r, "tool_version")), cell(get(r, "started_at")),
+                 cell(get(r, "finished_at"), "unfinished"), cell(", ".join(items(r, "sections")) or "none"),
+                 cell(", ".join(f"{get(f, 'name')}@{text(get(f, 'sha256'))[:12]}" for f in items(r, "data_files"))
+                      or "—")]
+                for r in records
+            ],
+        )
+    else:
+        lines += ["_No run records._", ""]
+    return "\n".join(lines).rstrip() + "\n"
