@@ -22,8 +22,8 @@ _DUNDER = re.compile(r"__[A-Za-z_]\w*__|_TemplateReference__context")
 # attribute names a sandbox escape walks through (besides any dunder)
 ESCAPE_ATTRS = frozenset({
     "mro", "func_globals", "f_globals", "f_locals", "f_builtins", "f_back", "gi_frame", "gi_code", "cr_frame",
-    "ag_frame", "tb_frame", "im_func", "func_code", "_module", "environment", "popen", "system", "import_module",
-    "load_module", "getattribute",
+    "ag_frame", "tb_frame", "im_func", "func_code", "_module", "popen", "import_module", "load_module",
+    "getattribute",
 })
 # globals whose mere use is unusual in a chat template, and whose attributes reach Python internals
 UNUSUAL_GLOBALS = frozenset({"cycler", "joiner", "lipsum"})
