@@ -96,7 +96,7 @@ def _external_data(tensor: Any, where: str, name: str) -> Iterator[Finding]:
     if tensor.data_location != 1 and not entries:  # 1 = EXTERNAL
         return
     location = entries.get("location", "")
-    ev = f"location={location!r}"
+    ev = location[:300]
     if not location:
         yield _finding("onnx.external_data.missing_location", Severity.MEDIUM,
                        f"tensor {tensor.name!r} is external but names no file", name, where)
