@@ -60,12 +60,12 @@ def _read(stream: BinaryIO, size: int, limit: int) -> bytes | None:
 
 def scan(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     """Dispatch on content: a JSON object -> ``scan_json``; ``*.jinja`` -> template; else Python source."""
+    if name.endswith((".jinja", ".j2")):
+        return scan_template(stream, name, size)
     stream.seek(0)
     head = stream.read(64).lstrip()
     if head[:1] == b"{":
         return scan_json(stream, name, size)
-    if name.endswith(".jinja") or name.endswith(".j2"):
-        return scan_template(stream, name, size)
     return scan_python(stream, name, size)
 
 
@@ -165,6 +165,10 @@ def check_source(source: str, name: str) -> list[Finding]:
     return out
 
 
+_GETATTR_RISKY = frozenset({"os", "posix", "nt", "sys", "builtins", "__builtins__", "subprocess", "importlib", "ctypes",
+                            "socket", "shutil", "pty", "marshal", "pickle", "runpy", "code", "webbrowser"})
+
+
 def _fold(node: ast.AST) -> str | None:
     """The string a constant expression builds ('sys' + 'tem', ''.join([...]), 'metsys'[::-1]), else None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -234,8 +238,10 @@ class _Visitor(ast.NodeVisitor):
                 return ".".join([node.args[0].value, *reversed(parts)])
         return None
 
-    def _contains_call(self, node: ast.AST, prefixes: tuple[str, ...]) -> str | None:
-        for sub in ast.walk(node):
+    def _contains_call(self, node: ast.Call, prefixes: tuple[str, ...]) -> str | None:
+        """The first call among ``node``'s arguments whose name starts with one of ``prefixes``."""
+        inner = [sub for arg in [*node.args, *(k.value for k in node.keywords)] for sub in ast.walk(arg)]
+        for sub in inner:
             if isinstance(sub, ast.Call):
                 dotted = self._dotted(sub.func) or ""
                 if dotted.startswith(prefixes) or (isinstance(sub.func, ast.Attribute) and sub.func.attr in (
@@ -287,7 +293,7 @@ class _Visitor(ast.NodeVisitor):
         target, attr = node.args[0], node.args[1]
         target_name = self._dotted(target) or ""
         root = target_name.split(".")[0]
-        is_module = root in self.aliases.values() or root in ("os", "sys", "builtins", "__builtins__", "subprocess")
+        is_module = root in _GETATTR_RISKY
         folded = _fold(attr)
         if folded is not None:
             if folded in ("system", "popen", "exec", "eval", "__import__", "spawn", "Popen", "check_output", "run",
