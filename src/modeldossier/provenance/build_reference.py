@@ -26,24 +26,24 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "provenance"
 VERSION = "2026.11.1"
 LLAMA_CPP = "ggml-org/llama.cpp (MIT), models/ggml-vocab-*.gguf at c392e5094deaf2d1a7c18683214f007fad3fe42b"
 
-# name -> (family label, Hub author of the family's original publisher)
+# name -> (family label, Hub author of the family's original publisher, name keys that declare the family)
 FAMILIES = {
-    "qwen2": ("Qwen2 (Alibaba)", "Qwen"),
-    "deepseek-llm": ("DeepSeek LLM", "deepseek-ai"),
-    "deepseek-coder": ("DeepSeek Coder", "deepseek-ai"),
-    "baichuan": ("Baichuan", "baichuan-inc"),
-    "aquila": ("Aquila (BAAI)", "BAAI"),
-    "bert-bge": ("BERT WordPiece (bert-base-uncased vocab; bge-small-en)", "google"),
-    "llama-bpe": ("Llama 3 (Meta)", "meta-llama"),
-    "llama-spm": ("Llama 2 (Meta)", "meta-llama"),
-    "phi-3": ("Phi-3 (Microsoft)", "microsoft"),
-    "gpt-2": ("GPT-2 (OpenAI)", "openai-community"),
-    "gpt-neox": ("GPT-NeoX-20B (EleutherAI)", "EleutherAI"),
-    "mpt": ("MPT (MosaicML)", "mosaicml"),
-    "starcoder": ("StarCoder (BigCode)", "bigcode"),
-    "refact": ("Refact (Refact.ai)", "smallcloudai"),
-    "falcon": ("Falcon (TII)", "tiiuae"),
-    "command-r": ("Command-R (Cohere)", "CohereForAI"),
+    "qwen2": ("Qwen2 (Alibaba)", "Qwen", ["qwen"]),
+    "deepseek-llm": ("DeepSeek LLM", "deepseek-ai", ["deepseek"]),
+    "deepseek-coder": ("DeepSeek Coder", "deepseek-ai", ["deepseek"]),
+    "baichuan": ("Baichuan", "baichuan-inc", ["baichuan"]),
+    "aquila": ("Aquila (BAAI)", "BAAI", ["aquila"]),
+    "bert-bge": ("BERT WordPiece (bert-base-uncased vocab; bge-small-en)", "google", ["bert", "minilm", "bge"]),
+    "llama-bpe": ("Llama 3 (Meta)", "meta-llama", ["llama"]),
+    "llama-spm": ("Llama 2 (Meta)", "meta-llama", ["llama"]),
+    "phi-3": ("Phi-3 (Microsoft)", "microsoft", ["phi3"]),
+    "gpt-2": ("GPT-2 (OpenAI)", "openai-community", ["gpt2"]),
+    "gpt-neox": ("GPT-NeoX-20B (EleutherAI)", "EleutherAI", ["neox", "pythia"]),
+    "mpt": ("MPT (MosaicML)", "mosaicml", ["mpt"]),
+    "starcoder": ("StarCoder (BigCode)", "bigcode", ["starcoder"]),
+    "refact": ("Refact (Refact.ai)", "smallcloudai", ["refact"]),
+    "falcon": ("Falcon (TII)", "tiiuae", ["falcon"]),
+    "command-r": ("Command-R (Cohere)", "CohereForAI", ["commandr", "cohere", "aya"]),
 }
 
 
@@ -97,7 +97,7 @@ def references(shared: Path) -> tuple[dict, dict[str, np.ndarray]]:
     for r in _rows(shared / "derived" / "chkhsh_from_tokenizer_tests.csv"):
         fixture_hashes.setdefault(r["fixture"], {})[r["special_tokens_variant"]] = r["sha256_of_str_list"]
     refs, arrays = [], {}
-    for name, (family, author) in FAMILIES.items():
+    for name, (family, author, keys) in FAMILIES.items():
         path = vocab_dir / f"ggml-vocab-{name}.gguf"
         meta = read_metadata(path)
         fp, vocab = fingerprint_gguf(path, meta)
@@ -108,7 +108,7 @@ def references(shared: Path) -> tuple[dict, dict[str, np.ndarray]]:
         arrays[f"{name}.pos_ids"] = positions.astype(np.uint32)
         arrays[f"{name}.pos_hashes"] = hashes[positions]
         refs.append({
-            "name": name, "family": family, "hub_author": author, "file": path.name,
+            "name": name, "family": family, "hub_author": author, "name_keys": keys, "file": path.name,
             "gguf_architecture": meta.get("general.architecture"), "tokenizer_model": meta.get("tokenizer.ggml.model"),
             "tokenizer_pre": meta.get("tokenizer.ggml.pre"), "n_tokens": len(tokens),
             "n_unique_tokens": int(len(np.unique(hashes))),
