@@ -391,8 +391,7 @@ def scan_npy(ctx: Context, stream: BinaryIO, name: str, size: int, depth: int) -
                          f"offset {start + hlen}", f"descr={descr!r}")]
     stream.seek(start + hlen)
     result = pickle_scan.scan_pickle(stream, name, size - start - hlen, embedded=ctx.embedded(depth),
-                                     max_streams=1, depth=depth, deadline=ctx_deadline(ctx),
-                                     base_offset=start + hlen)
+                                     max_streams=1, depth=depth, deadline=ctx_deadline(ctx))
     return findings + result.findings
 
 
