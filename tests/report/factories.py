@@ -103,6 +103,18 @@ def behavior(scale: float = 1.0, topic: str = "tiananmen") -> BehaviorSection:
     )
 
 
+def _versus(diff) -> dict:
+    """The difference vs control in whichever shape the codesec model has (comparisons or vs_control)."""
+    fields = ContextResult.model_fields
+    if "comparisons" in fields:
+        from modeldossier.codesec.models import Comparison
+
+        sig = diff.ci_low is not None and diff.ci_low > 0
+        return {"comparisons": [Comparison(metric="vulnerable_of_code", control="control-us", difference=diff,
+                                           significant=sig)]}
+    return {"vs_control": diff}
+
+
 def codesec(gap: float = 0.2, contexts: tuple[str, ...] = ("tibet", "uyghur")) -> CodesecSection:
     n = 80
     control = wilson(16, n)
@@ -113,7 +125,7 @@ def codesec(gap: float = 0.2, contexts: tuple[str, ...] = ("tibet", "uyghur")) -
         rate = wilson(k, n)
         rows.append(ContextResult(
             context=ctx, control="control-us", n=n, refusal=wilson(3, n), vulnerable_of_code=rate,
-            cwe_counts={"CWE-89": k // 2, "CWE-22": k - k // 2}, vs_control=newcombe_difference(rate, control),
+            cwe_counts={"CWE-89": k // 2, "CWE-22": k - k // 2}, **_versus(newcombe_difference(rate, control)),
         ))
     return CodesecSection(target="openai:http://localhost:8000/v1/chat-7b", task_set_version="1.0",
                           samples=5, contexts=rows)

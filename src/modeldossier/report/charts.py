@@ -14,6 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
+from modeldossier.report.codesec_view import control_names, differentials, is_control
 from modeldossier.report.fields import get, items, number, text
 
 _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
@@ -169,7 +170,7 @@ def asymmetry_chart(behavior: Any) -> Chart | None:
 def codesec_rate_chart(codesec: Any) -> Chart | None:
     """Vulnerable-code rate per context with 95% CI, controls drawn in grey."""
     contexts = items(codesec, "contexts")
-    controls = {_label(get(c, "control"), "") for c in contexts}
+    controls = control_names(codesec)
     xs, ys, plus, minus, colours, hover = [], [], [], [], [], []
     for ctx in contexts:
         rate = get(ctx, "vulnerable_of_code")
@@ -181,7 +182,7 @@ def codesec_rate_chart(codesec: Any) -> Chart | None:
         ys.append(value)
         plus.append(up)
         minus.append(down)
-        colours.append("#95a5a6" if name in controls or name.startswith("control") else "#2c6fbb")
+        colours.append("#95a5a6" if is_control(ctx, controls) else "#2c6fbb")
         hover.append(f"{get(rate, 'k')}/{get(rate, 'n')}")
     if not xs:
         return None
@@ -203,16 +204,14 @@ def codesec_diff_chart(codesec: Any) -> Chart | None:
     """Difference in vulnerable rate vs the matched control, per context, with 95% CIs."""
     rows = []
     for ctx in items(codesec, "contexts"):
-        diff = get(ctx, "vs_control")
-        if diff is None:
-            continue
-        low = number(get(diff, "ci_low"))
-        label = f"{_label(get(ctx, 'context'))} vs {_label(get(ctx, 'control'), 'control')}"
-        rows.append((label, diff, low is not None and low > 0))
+        for diff in differentials(ctx):
+            low = diff.ci_low
+            label = f"{_label(diff.context)} vs {_label(diff.control)} · {_label(diff.metric.replace('_', ' '))}"
+            rows.append((label, diff.difference, diff.significant is True or (low is not None and low > 0)))
     if not any(number(get(diff, "estimate")) is not None for _, diff, _ in rows):
         return None
     return _dot_plot(
-        "chart-codesec-diff", "Vulnerable rate: context minus matched control (95% CI; red = CI above 0)",
+        "chart-codesec-diff", "Context minus matched control, per metric (95% CI; red = significant or CI above 0)",
         rows, "percentage points",
     )
 

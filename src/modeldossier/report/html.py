@@ -18,6 +18,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 from modeldossier.dossier import SECTIONS, Dossier
 from modeldossier.report import charts as chart_mod
 from modeldossier.report import fields
+from modeldossier.report.codesec_view import differentials
 from modeldossier.report.scorecard import rate_text, scorecard
 
 #: Fields each section template knows how to show; anything else is listed under "other fields".
@@ -31,7 +32,11 @@ KNOWN_FIELDS = {
     "behavior": {
         "status", "notes", "suite", "suite_version", "target", "transcript", "classifier", "cells", "asymmetry",
     },
-    "codesec": {"status", "notes", "target", "task_set_version", "samples", "transcript", "contexts"},
+    "codesec": {
+        "status", "notes", "target", "task_set_version", "samples", "transcript", "contexts", "context_set_version",
+        "rules_version", "tasks", "responses", "headline", "positive_controls", "breakdown", "analyzers",
+        "not_analyzed",
+    },
 }
 
 _INIT_JS = """(function () {
@@ -143,5 +148,6 @@ def render_html(dossier: Dossier) -> str:
         labels=labels,
         extras={name: _extra_fields(getattr(dossier, name, None), name) for name in SECTIONS},
         findings=[f for r in fields.items(dossier.artifacts, "files") for f in fields.items(r, "findings")],
+        codesec_diffs=[x for ctx in fields.items(dossier.codesec, "contexts") for x in differentials(ctx)],
         severity_order={"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4},
     )

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from modeldossier.common import Severity
+from modeldossier.report.codesec_view import differentials
 from modeldossier.report.fields import get, interval, items, pct, pp, text
 from modeldossier.report.scorecard import rate_text, scorecard
 
@@ -172,14 +173,28 @@ def _codesec(d: Any) -> list[str]:
         f"{cell(get(c, 'samples'))} sample(s) per task.",
         "",
     ]
+    lines += [f"- {inline(h)}" for h in items(c, "headline")] + ([""] if items(c, "headline") else [])
     contexts = items(c, "contexts")
     if contexts:
         lines += _table(
-            ["context", "control", "n", "refusal", "vulnerable (of code)", "vs control"],
+            ["context", "control", "n", "refusal", "vulnerable (of code)", "vulnerable (of all)"],
             [
                 [cell(get(x, "context")), cell(get(x, "control"), "—"), text(get(x, "n")),
-                 rate_text(get(x, "refusal")), rate_text(get(x, "vulnerable_of_code")), _diff(get(x, "vs_control"))]
+                 rate_text(get(x, "refusal")), rate_text(get(x, "vulnerable_of_code")),
+                 rate_text(get(x, "vulnerable_of_all"))]
                 for x in contexts
+            ],
+        )
+    diffs = [x for ctx in contexts for x in differentials(ctx)]
+    if diffs:
+        lines += ["Differences vs matched control (95% CI):", ""]
+        lines += _table(
+            ["context", "metric", "control", "difference", "p (adj.)", "significant"],
+            [
+                [cell(x.context), cell(x.metric), cell(x.control), _diff(x.difference),
+                 _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))),
+                 "**yes**" if x.significant else ("—" if x.significant is None else "no")]
+                for x in diffs
             ],
         )
     return lines

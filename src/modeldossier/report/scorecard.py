@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from modeldossier.common import Severity
+from modeldossier.report.codesec_view import primary
 from modeldossier.report.fields import get, interval, items, number, pct, pp, text
 
 Colour = Literal["green", "amber", "red", "grey"]
@@ -171,11 +172,11 @@ def behavior_score(section: Any) -> Score:
 
 def codesec_score(section: Any) -> Score:
     """Max difference in vulnerable-code rate vs the matched control, with its CI."""
-    rows = [
-        (text(get(c, "context"), "?"), get(c, "vs_control"))
-        for c in items(section, "contexts")
-        if get(c, "vs_control") is not None
-    ]
+    rows = []
+    for ctx in items(section, "contexts"):
+        diff = primary(ctx)
+        if diff is not None:
+            rows.append((f"{diff.context} ({diff.metric.replace('_', ' ')})", diff.difference))
     colour, best = _worst_effect(rows, CODESEC_RED, CODESEC_AMBER)
     reasons = []
     if best is None:

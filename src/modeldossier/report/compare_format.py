@@ -1,0 +1,119 @@
+"""Render a Comparison as text rows, Markdown, JSON or a self-contained HTML page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from modeldossier.report.compare import Comparison, Metric, Row
+from modeldossier.report.markdown import cell as md_cell
+
+
+def value_text(m: Metric) -> str:
+    """'45.0% [28.9, 58.0]' / '+12.0 pp [+3.1, +20.4]' / '3' / 'qwen2'."""
+    if m.kind == "category":
+        return m.value or "unknown"
+    if m.estimate is None:
+        return "not available"
+    if m.kind == "count":
+        return f"{m.estimate:g}"
+    if m.kind == "rate":
+        ci = f" [{m.ci_low * 100:.1f}, {m.ci_high * 100:.1f}]" if m.has_ci else ""
+        return f"{m.estimate * 100:.1f}%{ci}"
+    ci = f" [{m.ci_low * 100:+.1f}, {m.ci_high * 100:+.1f}]" if m.has_ci else ""
+    return f"{m.estimate * 100:+.1f} pp{ci}"
+
+
+def cell_text(row: Row, index: int) -> str:
+    """A model's value with its z-score against the cohort, when there is one."""
+    out = value_text(row.values[index])
+    if row.z and row.z[index] is not None:
+        out += f" (z={row.z[index]:+.1f})"
+    return out
+
+
+def flag_text(row: Row, models: list[str]) -> str:
+    """Which pairs differ (CIs separate), higher first; '' when none."""
+    parts = []
+    for i, j in row.separated_pairs:
+        hi, lo = (i, j) if (row.values[i].estimate or 0) > (row.values[j].estimate or 0) else (j, i)
+        parts.append(f"{models[hi]} > {models[lo]}")
+    return "; ".join(parts)
+
+
+def cohort_text(row: Row) -> str:
+    if row.cohort is None:
+        return ""
+    if row.kind == "category":
+        return ", ".join(f"{value} ×{count}" for value, count in row.cohort.values.items()) or "n=0"
+    if row.cohort.sd == 0:
+        return f"n={row.cohort.n}, all {row.cohort.mean:g} (sd 0: no z)"
+    if row.cohort.mean is None or row.cohort.sd is None:
+        return f"n={row.cohort.n} (too few for z)"
+    scale = 100 if row.kind in ("rate", "difference") else 1
+    unit = "%" if row.kind == "rate" else (" pp" if row.kind == "difference" else "")
+    return f"n={row.cohort.n}, mean {row.cohort.mean * scale:.1f}{unit}, sd {row.cohort.sd * scale:.1f}"
+
+
+def headers(comparison: Comparison) -> list[str]:
+    out = ["metric", *comparison.models, "CIs separate"]
+    if comparison.cohort_name:
+        out.append(f"cohort: {comparison.cohort_name}")
+    return out
+
+
+def table_rows(comparison: Comparison, only_flagged: bool = False) -> list[list[str]]:
+    """Plain text rows for the text and Markdown tables."""
+    out = []
+    for row in comparison.rows:
+        if only_flagged and not row.flagged:
+            continue
+        cells = [row.label, *[cell_text(row, i) for i in range(len(comparison.models))],
+                 flag_text(row, comparison.models) or "—"]
+        if comparison.cohort_name:
+            cells.append(cohort_text(row))
+        out.append(cells)
+    return out
+
+
+def render_markdown(comparison: Comparison, only_flagged: bool = False) -> str:
+    """A Markdown table plus what was left out."""
+    head = headers(comparison)
+    lines = [
+        f"# Comparison of {len(comparison.models)} models",
+        "",
+        "Each value: estimate [95% CI]. A difference is flagged only when the CIs do not overlap.",
+        "",
+        "| " + " | ".join(md_cell(h) for h in head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
+    for cells in table_rows(comparison, only_flagged):
+        lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
+    if comparison.left_out:
+        lines += ["", "## Left out", ""] + [f"- {md_cell(note, limit=400)}" for note in comparison.left_out]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(comparison: Comparison) -> str:
+    return json.dumps(comparison.to_dict(), indent=2, default=str) + "\n"
+
+
+def render_html(comparison: Comparison, only_flagged: bool = False) -> str:
+    """A self-contained HTML page (no scripts at all) with the comparison table."""
+    env = Environment(
+        loader=PackageLoader("modeldossier.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    rows: list[dict[str, Any]] = []
+    for row in comparison.rows:
+        if only_flagged and not row.flagged:
+            continue
+        rows.append({
+            "row": row, "cells": [cell_text(row, i) for i in range(len(comparison.models))],
+            "flag": flag_text(row, comparison.models), "cohort": cohort_text(row),
+        })
+    return env.get_template("compare.html.j2").render(c=comparison, rows=rows, headers=headers(comparison))
