@@ -99,3 +99,23 @@ def test_bad_month(value: str) -> None:
 def test_since_after_until(snapshot_file: Path) -> None:
     with pytest.raises(DossierError, match="before"):
         report(snapshot_file, "uploader", since="2025-05", until="2025-04")
+
+
+def test_cycle_not_through_start_stops_before_repeat(tmp_path: Path) -> None:
+    from modeldossier.ecosystem.snapshot import write_snapshot
+
+    rows = [
+        {"id": "o/x", "created_at": "2025-01-01", "downloads": 1, "base_model": ["o/a"]},
+        {"id": "o/a", "created_at": "2025-01-01", "downloads": 1, "base_model": ["o/b"]},
+        {"id": "o/b", "created_at": "2025-01-01", "downloads": 1, "base_model": ["o/c"]},
+        {"id": "o/c", "created_at": "2025-01-01", "downloads": 1, "base_model": ["o/b"]},
+        {"id": "o/s", "created_at": "2025-01-01", "downloads": 1, "base_model": ["o/s"]},
+    ]
+    path = tmp_path / "cyc.jsonl"
+    write_snapshot(rows, path)
+    snap = load_snapshot(path)
+    rep = ecosystem_report(snap, "lineage-root", {}.get, attribution_source="t", max_depth=50)
+    roots = dict(snap.con.execute("SELECT id, root FROM win").fetchall())
+    assert roots == {"o/x": "o/c", "o/a": "o/c", "o/b": "o/c", "o/c": "o/b", "o/s": "o/s"}
+    assert rep.lineage.cycles == 5 and rep.lineage.depth_limited == 0
+    assert rep.by_country[0].country == "unknown"

@@ -9,7 +9,7 @@ from datetime import date
 
 import duckdb
 
-from modeldossier.ecosystem.attribution import RULES, CountryOf, attribute
+from modeldossier.ecosystem.attribution import RULES, CountryOf, attribute_window, build_lineage
 from modeldossier.ecosystem.models import (
     AttributionRule,
     CountryShare,
@@ -42,19 +42,6 @@ def _window_sql(since: date | None, until: date | None) -> str:
     if until:
         parts.append(f"m.created_at < TIMESTAMP '{until.isoformat()}'")
     return " AND ".join(parts)
-
-
-def _windowed(con: duckdb.DuckDBPyConnection, where: str) -> None:
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE win AS
-        SELECT m.id, strftime(m.created_at, '%Y-%m') AS month, m.downloads,
-               coalesce(m.downloads_all_time, 0) AS downloads_all_time,
-               a.country, a.root, a.root_country, a.relation
-        FROM models m JOIN attributed a USING (id)
-        WHERE {where}
-        """
-    )
 
 
 def by_country(con: duckdb.DuckDBPyConnection) -> list[CountryShare]:
@@ -92,32 +79,37 @@ def by_month(con: duckdb.DuckDBPyConnection) -> list[MonthShare]:
     ]
 
 
+def build_families(con: duckdb.DuckDBPyConnection) -> None:
+    """Create table ``fam``: one row per lineage root among windowed models."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE fam AS
+        SELECT root, any_value(root_country) AS country, bool_and(root_in_snapshot) AS in_snapshot,
+               count(*) AS n, count(*) FILTER (WHERE depth > 0) AS deriv,
+               sum(downloads)::BIGINT AS d, sum(downloads_all_time)::BIGINT AS da
+        FROM win GROUP BY root
+        """
+    )
+
+
 def families(con: duckdb.DuckDBPyConnection, *, order: str, top: int) -> list[Family]:
-    """Lineage-root families among windowed models, ordered by downloads or by derivative count."""
+    """Lineage-root families (from ``build_families``), ordered by downloads or by derivative count."""
     order_sql = {"downloads": "d DESC, n DESC, root", "derivatives": "deriv DESC, d DESC, root"}[order]
     rows = con.execute(
-        f"""
-        WITH fam AS (
-            SELECT root, any_value(root_country) AS country, count(*) AS n,
-                   count(*) FILTER (WHERE id <> root) AS deriv,
-                   sum(downloads)::BIGINT AS d, sum(downloads_all_time)::BIGINT AS da
-            FROM win GROUP BY root
-        ), rel AS (
-            SELECT root, map(list(relation), list(k)) AS by_rel FROM (
-                SELECT root, relation, count(*) AS k FROM win WHERE id <> root GROUP BY root, relation
-                ORDER BY root, relation
-            ) GROUP BY root
-        )
-        SELECT fam.root, country, n, deriv, d, da,
-               EXISTS (SELECT 1 FROM models m WHERE m.id = fam.root) AS in_snapshot, rel.by_rel
-        FROM fam LEFT JOIN rel USING (root)
-        ORDER BY {order_sql} LIMIT {int(top)}
-        """
+        f"SELECT root, country, n, deriv, d, da, in_snapshot FROM fam ORDER BY {order_sql} LIMIT {int(top)}"
     ).fetchall()
+    relations: dict[str, dict[str, int]] = {}
+    if rows:
+        for root, relation, count in con.execute(
+            "SELECT root, relation, count(*) FROM win WHERE depth > 0 AND list_contains(?, root) "
+            "GROUP BY root, relation ORDER BY root, relation",
+            [[r[0] for r in rows]],
+        ).fetchall():
+            relations.setdefault(root, {})[relation] = int(count)
     return [
         Family(root=r, country=c, models=n, derivatives=dv, downloads=d, downloads_all_time=da,
-               in_snapshot=bool(ins), by_relation=dict(rel or {}))
-        for r, c, n, dv, d, da, ins, rel in rows
+               in_snapshot=bool(ins), by_relation=relations.get(r, {}))
+        for r, c, n, dv, d, da, ins in rows
     ]
 
 
@@ -138,8 +130,11 @@ def ecosystem_report(
     if start and end and start >= end:
         raise DossierError(f"--since {since} must be before --until {until} (until is exclusive)")
     con = snapshot.con
-    lineage = attribute(con, rule, country_of, max_depth=max_depth)
-    _windowed(con, _window_sql(start, end))
+    if rule not in RULES:
+        raise DossierError(f"unknown attribution rule {rule!r}; choose one of: {', '.join(RULES)}")
+    lineage = build_lineage(con, max_depth)
+    attribute_window(con, rule, country_of, _window_sql(start, end))
+    build_families(con)
     in_window = con.execute("SELECT count(*) FROM win").fetchone()[0]
     no_date = con.execute("SELECT count(*) FROM models WHERE created_at IS NULL").fetchone()[0]
     notes = [

@@ -57,50 +57,76 @@ def registry_country_of() -> tuple[CountryOf, str, list[DataFile]]:
 
 
 def build_lineage(con: duckdb.DuckDBPyConnection, max_depth: int = DEFAULT_MAX_DEPTH) -> LineageStats:
-    """Create table ``lineage(id, root, depth, relation)`` for every row of ``models``."""
+    """Create table ``lineage(k, root_k, root_ext, depth)`` for every row of ``models`` that has a parent.
+
+    ``root_k`` is the row key of a root inside the snapshot; ``root_ext`` the id of a root outside it.
+    The walk runs on integer keys without paths; the few walks that end with a parent left (a cycle or
+    the depth limit) are walked again with their path, to stop before the repeat and tell the two apart.
+    """
     if max_depth < 1:
         raise DossierError("max depth must be at least 1")
+    depth = int(max_depth)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE parents AS
-        SELECT id, base_model[1] AS parent, len(base_model) AS n_parents FROM models
-        WHERE base_model IS NOT NULL AND len(base_model) > 0 AND base_model[1] IS NOT NULL AND base_model[1] <> ''
+        SELECT m.k, m.base_model[1] AS parent, len(m.base_model) AS n_parents, p.k AS pk
+        FROM models m LEFT JOIN models p ON p.id = m.base_model[1]
+        WHERE m.base_model IS NOT NULL AND len(m.base_model) > 0 AND m.base_model[1] IS NOT NULL
+              AND m.base_model[1] <> ''
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE walk AS
-        WITH RECURSIVE w(id, cur, depth, path) AS (
-            SELECT id, parent, 1, [id, parent] FROM parents WHERE parent <> id
+        WITH RECURSIVE w(k, cur, depth) AS (
+            SELECT k, pk, 1 FROM parents WHERE pk IS NOT NULL AND pk <> k
             UNION ALL
-            SELECT w.id, p.parent, w.depth + 1, list_append(w.path, p.parent)
-            FROM w JOIN parents p ON p.id = w.cur
-            WHERE w.depth < {int(max_depth)} AND NOT list_contains(w.path, p.parent)
+            SELECT w.k, p.pk, w.depth + 1 FROM w JOIN parents p ON p.k = w.cur
+            WHERE p.pk IS NOT NULL AND p.pk <> w.k AND w.depth < {depth}
         )
-        SELECT id, arg_max(cur, depth) AS root, max(depth) AS depth, arg_max(path, depth) AS path
-        FROM w GROUP BY id
+        SELECT k, arg_max(cur, depth) AS cur, max(depth) AS depth FROM w GROUP BY k
         """
     )
+    # Walks whose end still has an in-snapshot parent: redo them with their path (few rows).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rewalk AS
+        WITH RECURSIVE todo AS (
+            SELECT w.k FROM walk w JOIN parents p ON p.k = w.cur WHERE p.pk IS NOT NULL
+        ), r(k, cur, depth, path) AS (
+            SELECT p.k, p.pk, 1, [p.k, p.pk] FROM parents p JOIN todo USING (k)
+            UNION ALL
+            SELECT r.k, p.pk, r.depth + 1, list_append(r.path, p.pk) FROM r JOIN parents p ON p.k = r.cur
+            WHERE p.pk IS NOT NULL AND r.depth < {depth} AND NOT list_contains(r.path, p.pk)
+        )
+        SELECT r.k, arg_max(r.cur, r.depth) AS cur, max(r.depth) AS depth, arg_max(r.path, r.depth) AS path
+        FROM r GROUP BY r.k
+        """
+    )
+    cycles, limited = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE list_contains(r.path, p.pk)),
+               count(*) FILTER (WHERE NOT list_contains(r.path, p.pk) AND r.depth >= {depth})
+        FROM rewalk r JOIN parents p ON p.k = r.cur WHERE p.pk IS NOT NULL
+        """
+    ).fetchone()
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE lineage AS
-        SELECT m.id, coalesce(w.root, m.id) AS root, coalesce(w.depth, 0) AS depth,
-               CASE WHEN w.root IS NULL THEN NULL ELSE coalesce(m.base_model_relation, 'unspecified') END
-                   AS relation
-        FROM models m LEFT JOIN walk w USING (id)
+        WITH ends AS (
+            SELECT p0.k, coalesce(rw.cur, w.cur, p0.k) AS end_k, coalesce(rw.depth, w.depth, 0) AS depth
+            FROM parents p0 LEFT JOIN walk w ON w.k = p0.k LEFT JOIN rewalk rw ON rw.k = p0.k
+        )
+        SELECT e.k,
+               CASE WHEN pe.k IS NOT NULL AND pe.pk IS NULL THEN NULL ELSE e.end_k END AS root_k,
+               CASE WHEN pe.k IS NOT NULL AND pe.pk IS NULL THEN pe.parent END AS root_ext,
+               e.depth + CASE WHEN pe.k IS NOT NULL AND pe.pk IS NULL THEN 1 ELSE 0 END AS depth
+        FROM ends e LEFT JOIN parents pe ON pe.k = e.end_k
         """
     )
-    with_parent, multi = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE n_parents > 1) FROM parents"
+    with_parent, multi, self_loops = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE n_parents > 1), count(*) FILTER (WHERE pk = k) FROM parents"
     ).fetchone()
-    cycles, limited = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE list_contains(w.path, p.parent) OR p.parent = p.id),
-               count(*) FILTER (WHERE NOT list_contains(w.path, p.parent) AND w.depth >= {int(max_depth)})
-        FROM walk w JOIN parents p ON p.id = w.root
-        """
-    ).fetchone()
-    self_loops = con.execute("SELECT count(*) FROM parents WHERE parent = id").fetchone()[0]
     return LineageStats(
         max_depth=max_depth,
         with_parent=int(with_parent),
@@ -110,33 +136,41 @@ def build_lineage(con: duckdb.DuckDBPyConnection, max_depth: int = DEFAULT_MAX_D
     )
 
 
-def attribute(
+def attribute_window(
     con: duckdb.DuckDBPyConnection,
     rule: AttributionRule,
     country_of: CountryOf,
-    *,
-    max_depth: int = DEFAULT_MAX_DEPTH,
-) -> LineageStats:
-    """Create table ``attributed(id, root, depth, relation, org, country, root_country)``.
+    where: str,
+) -> None:
+    """Create table ``win``: models matching ``where`` (SQL on alias ``m``) with root, org and country.
 
     ``country`` follows ``rule``; ``root_country`` is always the lineage root's (for family tables).
+    Requires ``build_lineage`` first.
     """
     if rule not in RULES:
         raise DossierError(f"unknown attribution rule {rule!r}; choose one of: {', '.join(RULES)}")
-    stats = build_lineage(con, max_depth)
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE orgs AS
-        SELECT l.id, l.root, l.depth, l.relation,
+        f"""
+        CREATE OR REPLACE TEMP TABLE win0 AS
+        SELECT m.k, m.id, strftime(m.created_at, '%Y-%m') AS month, m.downloads,
+               coalesce(m.downloads_all_time, 0) AS downloads_all_time,
+               CASE WHEN l.k IS NOT NULL THEN coalesce(m.base_model_relation, 'unspecified') END AS relation,
+               coalesce(l.depth, 0) AS depth,
+               CASE WHEN l.k IS NULL THEN m.id ELSE coalesce(l.root_ext, r.id) END AS root,
+               l.root_ext IS NULL AS root_in_snapshot,
                m.author AS uploader_org,
-               coalesce(r.author, CASE WHEN contains(l.root, '/') THEN split_part(l.root, '/', 1) END) AS root_org
-        FROM lineage l JOIN models m USING (id) LEFT JOIN models r ON r.id = l.root
+               CASE WHEN l.k IS NULL THEN m.author
+                    WHEN l.root_ext IS NOT NULL THEN
+                        CASE WHEN contains(l.root_ext, '/') THEN split_part(l.root_ext, '/', 1) END
+                    ELSE r.author END AS root_org
+        FROM models m LEFT JOIN lineage l ON l.k = m.k LEFT JOIN models r ON r.k = l.root_k
+        WHERE {where}
         """
     )
     names = [
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT o FROM (SELECT uploader_org AS o FROM orgs UNION SELECT root_org FROM orgs) "
+            "SELECT DISTINCT o FROM (SELECT uploader_org AS o FROM win0 UNION SELECT root_org FROM win0) "
             "WHERE o IS NOT NULL AND o <> '' ORDER BY o"
         ).fetchall()
     ]
@@ -149,13 +183,12 @@ def attribute(
     org_column = "uploader_org" if rule == "uploader" else "root_org"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE attributed AS
-        SELECT o.id, o.root, o.depth, o.relation, o.{org_column} AS org,
+        CREATE OR REPLACE TEMP TABLE win AS
+        SELECT w.*, w.{org_column} AS org,
                coalesce(c.country, 'unknown') AS country,
                coalesce(rc.country, 'unknown') AS root_country
-        FROM orgs o
-        LEFT JOIN org_country c ON c.org = o.{org_column}
-        LEFT JOIN org_country rc ON rc.org = o.root_org
+        FROM win0 w
+        LEFT JOIN org_country c ON c.org = w.{org_column}
+        LEFT JOIN org_country rc ON rc.org = w.root_org
         """
     )
-    return stats

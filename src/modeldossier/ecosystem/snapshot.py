@@ -54,7 +54,7 @@ SnapshotFormat = Literal["parquet", "jsonl"]
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A validated snapshot loaded into table ``models`` of an in-memory DuckDB connection."""
+    """A validated snapshot in table ``models`` (the schema's columns plus an integer row key ``k``)."""
 
     con: duckdb.DuckDBPyConnection
     path: Path
@@ -157,12 +157,15 @@ def load_snapshot(path: Path) -> Snapshot:
     con = duckdb.connect(database=":memory:")
     source = _source_sql(path, fmt, con)
     try:
-        con.execute(f"CREATE TABLE models AS {source}", [str(path)])
+        con.execute(
+            "CREATE TABLE models AS SELECT row_number() OVER () AS k, * REPLACE (coalesce(author, CASE WHEN "
+            f"contains(id, '/') THEN split_part(id, '/', 1) END) AS author) FROM ({source})",
+            [str(path)],
+        )
     except duckdb.Error as exc:
         kind = "Parquet" if fmt == "parquet" else "JSON Lines"
         raise DossierError(f"{path} is not a valid {kind} snapshot: {_one_line(exc)}") from None
     rows = _validate(con, path)
-    con.execute("UPDATE models SET author = split_part(id, '/', 1) WHERE author IS NULL AND contains(id, '/')")
     snapshot_date, date_source = _snapshot_date(con, path, fmt)
     return Snapshot(
         con=con,
