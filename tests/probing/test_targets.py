@@ -1,0 +1,124 @@
+"""Target specs, provider defaults, env handling, response parsing helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from modeldossier.errors import DossierError
+from modeldossier.probing.base import Target
+from modeldossier.probing.openai_compat import OpenAICompatTarget, parse_retry_after, split_reasoning
+from modeldossier.probing.runner import RetryPolicy
+from modeldossier.probing.targets import PROVIDERS, parse_target, split_url
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "model"),
+    [
+        ("http://h:8000/v1/qwen2.5-7b", "http://h:8000/v1", "qwen2.5-7b"),
+        ("http://h:8000/v1/Qwen/Qwen2.5-7B-Instruct", "http://h:8000/v1", "Qwen/Qwen2.5-7B-Instruct"),
+        ("https://open.bigmodel.cn/api/paas/v4/glm-4", "https://open.bigmodel.cn/api/paas/v4", "glm-4"),
+        ("http://h:8080/mymodel", "http://h:8080", "mymodel"),
+        ("http://h/compatible-mode/v1/qwen-max", "http://h/compatible-mode/v1", "qwen-max"),
+    ],
+)
+def test_split_url(url, base, model):
+    assert split_url(url) == (base, model)
+
+
+@pytest.mark.parametrize("url", ["http://h:8000/v1", "ftp://h/v1/m", "http://user:pw@h/v1/m"])
+def test_split_url_rejects(url):
+    with pytest.raises(DossierError):
+        split_url(url)
+
+
+def test_openai_url_spec():
+    t = parse_target("openai:http://localhost:8000/v1/Qwen/Qwen2.5-7B", environ={})
+    assert isinstance(t, OpenAICompatTarget) and isinstance(t, Target)
+    assert t.id == "openai:Qwen/Qwen2.5-7B" and t.base_url == "http://localhost:8000/v1"
+
+
+def test_named_providers_defaults_and_env():
+    env = {"DEEPSEEK_API_KEY": "sk-deep-123456", "VLLM_BASE_URL": "http://gpu:9000/v1"}
+    t = parse_target("deepseek:deepseek-chat", environ=env)
+    assert t.base_url == PROVIDERS["deepseek"].base_url and t.describe()["api_key"] == "from DEEPSEEK_API_KEY"
+    assert "sk-deep" not in repr(t) and "sk-deep" not in str(t.describe())
+    assert parse_target("vllm:m", environ=env).base_url == "http://gpu:9000/v1"
+    assert parse_target("vllm:m", base_url="http://x:1/v1", environ=env).base_url == "http://x:1/v1"
+    assert parse_target("ollama:llama3", environ={}).base_url == "http://localhost:11434/v1"
+    assert parse_target("qwen:qwen-max", environ={"DASHSCOPE_API_KEY": "k-123456"}).describe()["api_key"] == (
+        "from DASHSCOPE_API_KEY")
+    t = parse_target("openrouter:qwen/qwen-2.5-72b", environ={"MY_KEY": "k-abcdef"}, api_key_env="MY_KEY")
+    assert t.id == "openrouter:qwen/qwen-2.5-72b" and t.describe()["api_key"] == "from MY_KEY"
+
+
+def test_cloud_provider_without_key_is_a_clear_error():
+    with pytest.raises(DossierError, match="MOONSHOT_API_KEY"):
+        parse_target("moonshot:kimi", environ={})
+    with pytest.raises(DossierError, match="ZHIPU_API_KEY"):
+        parse_target("zhipu:glm-4", environ={})
+
+
+@pytest.mark.parametrize("spec", ["nope:model", "justamodel", ":x", "deepseek:", "replay:", "transformers:"])
+def test_bad_specs(spec):
+    with pytest.raises(DossierError):
+        parse_target(spec, environ={"DEEPSEEK_API_KEY": "k-123456"})
+
+
+def test_transformers_target_missing_folder_or_backend(tmp_path):
+    with pytest.raises(DossierError, match="no model folder"):
+        parse_target(f"transformers:{tmp_path / 'nope'}")
+    target = parse_target(f"transformers:{tmp_path}")
+    assert target.id == f"transformers:{tmp_path.name}"
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        import asyncio
+
+        with pytest.raises(DossierError, match="transformers"):
+            asyncio.run(target.open(max_connections=1))
+
+
+def test_mock_script_file(tmp_path):
+    path = tmp_path / "script.yaml"
+    path.write_text("responses:\n  q1: hello\ndefault: other\n")
+    t = parse_target(f"mock:{path}")
+    assert t.id == "mock:script"
+    (tmp_path / "bad.yaml").write_text("- a list\n")
+    with pytest.raises(DossierError, match="mapping"):
+        parse_target(f"mock:{tmp_path / 'bad.yaml'}")
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer", "reasoning"),
+    [
+        ("plain", "plain", None),
+        ("<think>hmm</think>The answer", "The answer", "hmm"),
+        ("<think>a</think>x<think>b</think>y", "xy", "a\n\nb"),
+        ("opened in template</think>final", "final", "opened in template"),
+        ("<think>cut by the limit", "", "cut by the limit"),
+        (None, None, None),
+    ],
+)
+def test_split_reasoning(raw, answer, reasoning):
+    assert split_reasoning(raw) == (answer, reasoning)
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 < parse_retry_after(later) <= 30
+
+
+def test_backoff_grows_and_honours_retry_after():
+    import random
+
+    policy, rng = RetryPolicy(base_delay=1, max_delay=8), random.Random(0)
+    delays = [policy.delay(a, None, rng) for a in range(1, 7)]
+    assert all(0.5 * min(8, 2 ** (a - 1)) <= d <= min(8, 2 ** (a - 1)) for a, d in zip(range(1, 7), delays))
+    assert 5 <= policy.delay(1, 5.0, rng) <= 5.1
+    assert policy.delay(1, 999.0, rng) <= policy.max_retry_after + 0.1
