@@ -299,9 +299,10 @@ def _check_trigger(node: nodes.If, walk: _Walk) -> None:
               if isinstance(c, nodes.Const) and isinstance(c.value, str)]
     if not consts:
         return
-    body_text = " ".join(_prose(d.data) for n in node.body for d in n.find_all(nodes.TemplateData))
-    body_text += " " + " ".join(_prose(c.value) for n in node.body for o in n.find_all(nodes.Output)
-                                for c in o.find_all(nodes.Const) if isinstance(c.value, str))
+    outputs = [o for n in node.body for o in [n, *n.find_all(nodes.Output)] if isinstance(o, nodes.Output)]
+    body_text = " ".join(_prose(d.data) for o in outputs for d in o.find_all(nodes.TemplateData))
+    body_text += " " + " ".join(_prose(c.value) for o in outputs for c in o.find_all(nodes.Const)
+                                if isinstance(c.value, str))
     if len(body_text.split()) >= 6:
         walk.add("chat_template.hidden.trigger", Severity.HIGH,
                  "template injects instructions only when the conversation contains a trigger string",
