@@ -31,10 +31,9 @@ SHARED = 0.5
 
 def token_hashes(tokens: list[str]) -> np.ndarray:
     """64-bit blake2b hash of each token's UTF-8 bytes, by id."""
-    out = np.empty(len(tokens), dtype=np.uint64)
-    for i, token in enumerate(tokens):
-        out[i] = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
-    return out
+    blake = hashlib.blake2b
+    digests = b"".join([blake(token.encode("utf-8"), digest_size=8).digest() for token in tokens])
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
 def positions_sample(n: int, k: int = POSITIONS) -> np.ndarray:
