@@ -107,12 +107,14 @@ def patch_zip(path: Path, member_suffix: str, *, crc: int | None = None, set_fla
         infos = [i for i in z.infolist() if i.filename.endswith(member_suffix)]
     for info in infos:
         local = info.header_offset
-        cd = data.find(b"PK\x01\x02" + bytes(data[local + 4:local + 6]), 0)
+        cd = data.find(b"PK\x01\x02")
         while cd != -1:
             name_len = struct.unpack("<H", data[cd + 28:cd + 30])[0]
             if data[cd + 46:cd + 46 + name_len].decode() == info.filename:
                 break
             cd = data.find(b"PK\x01\x02", cd + 4)
+        if cd == -1:
+            raise ValueError(f"central directory entry for {info.filename} not found")
         if crc is not None:
             data[local + 14:local + 18] = struct.pack("<I", crc)
             data[cd + 16:cd + 20] = struct.pack("<I", crc)

@@ -387,7 +387,8 @@ def scan_npy(ctx: Context, stream: BinaryIO, name: str, size: int, depth: int) -
     if not _has_object(descr):
         return []
     findings = [_finding("numpy.object_array", Severity.LOW,
-                         "object-dtype array: its data is a pickle (numpy.load needs allow_pickle=True)", name,
+                         "object-dtype array: its data is a pickle (numpy.load refuses it unless allow_pickle "
+                         "is set)", name,
                          f"offset {start + hlen}", f"descr={descr!r}")]
     stream.seek(start + hlen)
     result = pickle_scan.scan_pickle(stream, name, size - start - hlen, embedded=ctx.embedded(depth),

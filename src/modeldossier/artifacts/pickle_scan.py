@@ -124,6 +124,13 @@ def _string_line(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+def _utf8(raw: bytes) -> str:
+    try:
+        return bytes(raw).decode("utf-8", errors="surrogatepass")
+    except UnicodeDecodeError:
+        raise _Malformed("text argument is not valid UTF-8") from None
+
+
 def _is_name(text: str) -> bool:
     return bool(text) and all(part.isidentifier() for part in text.split("."))
 
@@ -196,7 +203,7 @@ class _Walker:
         if text:
             if n > KEEP_CONST:
                 return _Unknown("long text")
-            return bytes(self.buf[start:start + n]).decode("utf-8", errors="surrogatepass")
+            return _utf8(self.buf[start:start + n])
         if self.embedded is not None and n >= 8 and n <= MAX_EMBEDDED:
             head = self.buf[start:start + 6]
             if (head[:1] == b"\x80" and 2 <= head[1] <= 5) or head[:4] == b"PK\x03\x04" or head == b"\x93NUMPY":
@@ -325,7 +332,7 @@ class _Walker:
                     n = buf[pos]
                     if pos + 1 + n > end:
                         raise _Malformed(f"argument of {n} bytes runs past the end of the data")
-                    push(bytes(buf[pos + 1:pos + 1 + n]).decode("utf-8", errors="surrogatepass"))
+                    push(_utf8(buf[pos + 1:pos + 1 + n]))
                     pos += 1 + n
                 elif op == 0x4B:  # BININT1
                     if pos >= end:

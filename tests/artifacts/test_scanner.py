@@ -1,0 +1,140 @@
+"""Format sniffing by content, the folder walk (symlinks, special files), and dispatch to format checkers."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import struct
+import zipfile
+
+import pytest
+
+from modeldossier.artifacts import scanner, sniff
+from modeldossier.artifacts.models import Finding
+from modeldossier.artifacts.scanner import scan_section
+from modeldossier.common import Severity
+
+EVIL = b"\x80\x04\x8c\x02os\x8c\x06system\x93(\x8c\x01xtR."
+
+
+@pytest.mark.parametrize("name, raw, expected", [
+    ("model.safetensors", EVIL, "pickle"),
+    ("notes.txt", b"cos\nsystem\n(S'ls'\ntR.", "pickle"),
+    ("data.bin", pickle.dumps([1, 2], protocol=1), "pickle"),
+    ("x.gguf", b"GGUF\x03\x00\x00\x00" + b"\0" * 16, "gguf"),
+    ("x.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 16, "hdf5"),
+    ("x.npy", b"\x93NUMPY\x01\x00", "npy"),
+    ("x.7z", b"7z\xbc\xaf\x27\x1c\x00\x04", "7z"),
+    ("x.gz", b"\x1f\x8b\x08\x00", "gzip"),
+    ("x.json", b'{"a": 1}', "json"),
+    ("config.json", b'{"auto_map": {"AutoModel": "m.M"}}', "hf-config"),
+    ("tokenizer_config.json", b'{"chat_template": "{{ x }}"}', "hf-config"),
+    ("run.py", b"import os\nprint(1)\n", "python-source"),
+    ("README.md", b"# A model\n\nIt works.\n", "text"),
+    ("empty.bin", b"", "empty"),
+    ("rand.bin", bytes(range(256)) * 4, "binary"),
+])
+def test_sniff_by_content(name, raw, expected):
+    assert sniff.sniff_bytes(raw, name) == expected
+
+
+def test_sniff_safetensors_header_and_zip_kinds(tmp_path):
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    assert sniff.sniff_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4) == "safetensors"
+    kinds = {"torch.pt": ["archive/data.pkl", "archive/version"],
+             "script.pt": ["m/constants.pkl", "m/code/__torch__/a.py", "m/data.pkl"],
+             "a.npz": ["a.npy", "b.npy"], "a.keras": ["config.json", "metadata.json", "model.weights.h5"],
+             "plain.zip": ["readme.txt"]}
+    expected = {"torch.pt": "torch-zip", "script.pt": "torchscript", "a.npz": "npz", "a.keras": "keras-zip",
+                "plain.zip": "zip"}
+    for name, members in kinds.items():
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            for m in members:
+                z.writestr(m, "x")
+        with open(tmp_path / name, "rb") as handle:
+            assert sniff.sniff(handle, (tmp_path / name).stat().st_size, name) == expected[name]
+
+
+def test_folder_walk_reports_symlinks_and_special_files(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "ok.pkl").write_bytes(pickle.dumps({"a": 1}))
+    (tmp_path / "outside.pkl").write_bytes(EVIL)
+    os.symlink(tmp_path / "outside.pkl", model / "escape.pkl")
+    os.symlink(model / "ok.pkl", model / "inside_link.pkl")
+    os.symlink(model / "loop_a", model / "loop_b")
+    os.symlink(model / "loop_b", model / "loop_a")
+    os.symlink(tmp_path, model / "dirlink")
+    os.mkfifo(model / "pipe")
+    section = scan_section([model])
+    found = {(f.rule_id, os.path.basename(f.file)) for f in section.findings}
+    assert ("fs.symlink.escape", "escape.pkl") in found
+    assert ("fs.symlink.broken", "loop_a") in found and ("fs.symlink.broken", "loop_b") in found
+    assert ("fs.special_file", "pipe") in found
+    assert ("fs.symlink.directory", "dirlink") in found
+    assert not [f for f in section.findings if f.rule_id.startswith("pickle.")]  # outside file never read
+    assert [r.path for r in section.files if r.format == "pickle"] == [str(model / "ok.pkl")]
+
+
+def test_hf_cache_snapshot_symlinks_are_followed(tmp_path):
+    repo = tmp_path / "models--org--name"
+    (repo / "blobs").mkdir(parents=True)
+    snap = repo / "snapshots" / "abc"
+    snap.mkdir(parents=True)
+    (repo / "blobs" / "1234").write_bytes(EVIL)
+    os.symlink("../../blobs/1234", snap / "pytorch_model.bin")
+    section = scan_section([snap])
+    assert any(f.rule_id == "pickle.global.dangerous" and f.file.endswith("pytorch_model.bin")
+               for f in section.findings)
+
+
+def test_hash_and_counts(tmp_path):
+    (tmp_path / "a.pkl").write_bytes(EVIL)
+    section = scan_section([tmp_path], hash_files=True)
+    import hashlib
+
+    assert section.files[0].sha256 == hashlib.sha256(EVIL).hexdigest()
+    assert section.counts["critical"] == 1 and section.worst() is Severity.CRITICAL
+    assert section.allowlist_version and section.scanner_version and section.bytes_scanned == len(EVIL)
+
+
+def test_missing_checker_is_an_info_finding(tmp_path, monkeypatch):
+    monkeypatch.setitem(scanner.CHECKERS, "gguf", "modeldossier.artifacts.no_such_checker")
+    (tmp_path / "m.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + b"\0" * 16)
+    section = scan_section([tmp_path])
+    assert [(f.rule_id, f.severity) for f in section.findings] == [("scanner.unsupported_format", Severity.INFO)]
+
+
+def test_crashing_checker_is_contained(tmp_path, monkeypatch):
+    class Boom:
+        @staticmethod
+        def scan(stream, name, size):
+            raise ValueError("boom")
+
+    monkeypatch.setattr(scanner.importlib, "import_module", lambda name: Boom)
+    (tmp_path / "m.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + b"\0" * 16)
+    (tmp_path / "b.pkl").write_bytes(EVIL)
+    section = scan_section([tmp_path])
+    rules = {f.rule_id for f in section.findings}
+    assert {"scan.checker_error", "pickle.global.dangerous"} <= rules
+    assert section.status == "partial"
+
+
+def test_checker_protocol_receives_stream_at_zero_and_display_name(tmp_path, monkeypatch):
+    seen = []
+
+    class Spy:
+        @staticmethod
+        def scan(stream, name, size):
+            seen.append((stream.tell(), name, size, stream.read(4)))
+            return [Finding(rule_id="x.y", severity=Severity.LOW, message="m", file=name)]
+
+    real = scanner.importlib.import_module
+    monkeypatch.setattr(scanner.importlib, "import_module",
+                        lambda name: Spy if name.endswith("gguf_check") else real(name))
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        z.writestr("inner/m.gguf", b"GGUF" + b"\0" * 20)
+    section = scan_section([tmp_path / "a.zip"])
+    assert seen == [(0, f"{tmp_path / 'a.zip'}!inner/m.gguf", 24, b"GGUF")]
+    assert section.files[1].member_of == str(tmp_path / "a.zip")
