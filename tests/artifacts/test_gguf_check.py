@@ -185,3 +185,29 @@ def test_fuzz_mutated_headers_never_raise(noise, cut):
     blob = base[:cut] + noise + base[cut + len(noise):]
     for f in scan_bytes(blob):
         assert f.rule_id
+
+
+class _CountingFile(io.FileIO):
+    bytes_read = 0
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        out = super().read(n)
+        _CountingFile.bytes_read += len(out)
+        return out
+
+
+def test_tensor_data_is_never_read(tmp_path):
+    """O(metadata): a GGUF with 32 MiB of tensor data is judged after reading at most one 1 MiB buffer."""
+    path = tmp_path / "big.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_chat_template("{{ messages[0].content }}")
+    writer.add_tensor("big", np.zeros((2048, 4096), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    _CountingFile.bytes_read = 0
+    with _CountingFile(path, "r") as handle:
+        assert scan(handle, path.name, path.stat().st_size) == []
+    assert path.stat().st_size > 32 << 20
+    assert _CountingFile.bytes_read <= 1 << 20
