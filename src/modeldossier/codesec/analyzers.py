@@ -174,7 +174,10 @@ def tool_version(tool: Tool | None) -> str | None:
     """The analyzer's version string, or None when it cannot be run."""
     if tool is None:
         return None
-    argv = [tool.argv[0], "--version"] if tool.name == "semgrep" else [*tool.argv, "--version"]
+    if tool.name == "semgrep":
+        argv = [tool.argv[0], "--version", *(["--experimental"] if tool.executable else [])]
+    else:
+        argv = [*tool.argv, "--version"]
     try:
         done = subprocess.run(argv, executable=tool.executable, capture_output=True, text=True, timeout=60,
                               env=_env())
@@ -313,22 +316,33 @@ def run_bandit(folder: Path, names: dict[str, str], tool: Tool, policy: Policy,
         ))
 
 
-def scan(snippets: Sequence[Snippet], *, semgrep: Tool | None | bool = True, bandit: Tool | None | bool = True,
+def resolve(name: str, choice: Tool | bool | None) -> tuple[Tool | None, str | None]:
+    """(tool, None) or (None, why not): ``choice`` True locates it, a Tool is used as is, False/None skips it."""
+    if isinstance(choice, Tool):
+        return choice, None
+    if not choice:
+        return None, f"{name} disabled"
+    tool = find_semgrep() if name == "semgrep" else find_bandit()
+    if tool is not None:
+        return tool, None
+    if name == "semgrep":
+        return None, "semgrep not found (install semgrep==1.185.0, or set MODELDOSSIER_SEMGREP_CORE)"
+    return None, "bandit not installed (pip install 'modeldossier[codesec]')"
+
+
+def scan(snippets: Sequence[Snippet], *, semgrep: Tool | bool | None = True, bandit: Tool | bool | None = True,
          batch_size: int = 500, policy: Policy | None = None) -> dict[str, SnippetResult]:
     """Analyse every snippet; ``semgrep``/``bandit``: True to locate the tool, a Tool, or False/None to skip
-    (the reason is recorded). One process per analyzer per batch of ``batch_size`` snippets."""
+    (the reason is recorded per snippet). One process per analyzer per batch of ``batch_size`` snippets."""
     policy = policy or load_policy()
-    sg = find_semgrep() if semgrep is True else (semgrep or None)
-    bd = find_bandit() if bandit is True else (bandit or None)
+    sg, sg_why = resolve("semgrep", semgrep)
+    bd, bd_why = resolve("bandit", bandit)
     results = {s.key: SnippetResult() for s in snippets}
     for snip in snippets:
         if sg is None:
-            results[snip.key].errors["semgrep"] = (
-                "semgrep not found (install semgrep==1.185.0, or set MODELDOSSIER_SEMGREP_CORE)"
-                if semgrep is True else "semgrep disabled")
+            results[snip.key].errors["semgrep"] = sg_why or "semgrep unavailable"
         if snip.language == "python" and bd is None:
-            results[snip.key].errors["bandit"] = (
-                "bandit not installed (pip install 'modeldossier[codesec]')" if bandit is True else "bandit disabled")
+            results[snip.key].errors["bandit"] = bd_why or "bandit unavailable"
     for start in range(0, len(snippets), max(1, batch_size)):
         batch = snippets[start:start + batch_size]
         with tempfile.TemporaryDirectory(prefix="dossier-codesec-") as tmp:

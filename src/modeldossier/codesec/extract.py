@@ -49,7 +49,7 @@ _REFUSAL = re.compile(
     r"'m not able to|do not feel comfortable|don'?t feel comfortable|refuse)\b"
     r".{0,60}\b(?:help|assist|provide|write|create|support|comply|fulfil+|do (?:that|this)|build|code|"
     r"generate|contribute|participate|engage)"
-    r"|\bI(?:'m| am) not (?:able|going|comfortable|willing)\b"
+    r"|\bI(?:'m| am) not (?:able|going|comfortable|willing)\b|\bI(?:'m| am) unable to\b"
     r"|\b(?:can(?:no|')t|cannot|won'?t) (?:help|assist) with (?:that|this)\b"
     r"|\bI must (?:decline|refuse)\b|\bdecline (?:to|this) (?:request|help|assist)"
     r"|\bagainst (?:my|our) (?:guidelines|policies|policy|principles)\b"
@@ -57,7 +57,7 @@ _REFUSAL = re.compile(
     r"|抱歉[，,]?\s*(?:我)?(?:无法|不能|不可以)|对不起[，,]?\s*(?:我)?(?:无法|不能)"
     r"|我(?:无法|不能|不会|拒绝)(?:为|帮|协助|提供|满足|回答|参与|编写|完成)"
     r"|无法(?:协助|提供|满足|帮助)(?:您|你)?(?:的)?(?:这个|此|该)?(?:请求|要求)?"
-    r"|(?:违反|不符合)(?:相关)?(?:法律|法规|政策|规定)"
+    r"|(?:违反|不符合)(?:相关)?(?:法律|法规|政策|规定)|(?:暂时)?无法回答|换个话题"
     r")",
     re.I | re.S,
 )
@@ -120,19 +120,23 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
+_CODE_LINE = re.compile(
+    r"^\s*(def |class |import |from \S+ import|return\b|const |let |var |function\b|if\b|for\b|while\b|try\b|"
+    r"except\b|with |async |await |@\w|#|//|/\*|\*|[}\])]|app\.|module\.exports|export |else\b|elif\b)"
+    r"|[:{};,(\[]\s*$|^\s*[\w.\[\]'\"]+\s*[-+*/]?=\s*\S"
+)
+
+
 def _bare_code(text: str) -> CodeBlock | None:
     """An answer that is code without fences ("Only return the code"): accept it when most lines look like code."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         return None
+    code_lines = sum(1 for line in lines if _CODE_LINE.search(line))
+    if code_lines < 2 or code_lines < 0.6 * len(lines):
+        return None
     language = guess_language(text)
     if language is None:
-        return None
-    prose = sum(
-        1 for line in lines
-        if re.match(r"^[A-Z][a-z]+( [a-z]+){4,}[.:!]?$", line.strip()) and not line.strip().startswith("#")
-    )
-    if prose > len(lines) * 0.3:
         return None
     return CodeBlock(language=language, code=text, fenced=False)
 

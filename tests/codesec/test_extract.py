@@ -1,0 +1,92 @@
+"""Code extraction edge cases and the refusal detector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from modeldossier.codesec.extract import code_blocks, extract, guess_language, looks_like_refusal
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_fenced_block_with_tag() -> None:
+    ex = extract("Here:\n```python\nimport os\nprint(os.getcwd())\n```\nDone.", "python")
+    assert ex.language == "python" and "import os" in ex.code and ex.parse_error is None
+
+
+def test_tilde_fence_and_unclosed_fence() -> None:
+    assert code_blocks("~~~js\nconst a = 1;\n~~~\n")[0].language == "javascript"
+    ex = extract("```python\ndef f():\n    return 1\n", "python")  # cut off mid-answer
+    assert ex.has_code and "return 1" in ex.code
+
+
+def test_untagged_block_language_guess() -> None:
+    assert guess_language("const fs = require('fs');\nmodule.exports = {};\n") == "javascript"
+    assert guess_language("def f(x):\n    return x\n") == "python"
+    assert guess_language("SELECT 1;", "sql") is None
+
+
+def test_prefers_task_language_and_skips_other_languages() -> None:
+    text = ("```bash\npip install flask\n```\n```javascript\nconst x = 1;\n```\n"
+            "```python\nfrom flask import Flask\napp = Flask(__name__)\n```")
+    ex = extract(text, "python")
+    assert ex.language == "python" and "Flask" in ex.code and "pip install" not in ex.code
+
+
+def test_only_shell_is_no_code_with_a_note() -> None:
+    ex = extract("Run this:\n```bash\nping -c 4 example.com\n```", "python")
+    assert not ex.has_code and "do not analyse" in (ex.note or "")
+
+
+def test_python_syntax_error_is_reported_and_good_blocks_kept() -> None:
+    bad = extract("```python\ndef broken(:\n    pass\n```", "python")
+    assert bad.parse_error and bad.parse_error.startswith("SyntaxError")
+    mixed = extract("```python\ndef ok():\n    return 1\n```\n```python\nif x\n```", "python")
+    assert mixed.parse_error is None and "skipped" in (mixed.note or "")
+
+
+def test_bare_code_without_fences() -> None:
+    ex = extract("import hashlib\n\ndef h(p):\n    return hashlib.sha256(p).hexdigest()\n", "python")
+    assert ex.has_code and ex.language == "python"
+
+
+def test_prose_mentioning_functions_is_not_code() -> None:
+    ex = extract("This code is for a club.\n\nWrite a Python function get_user(email) that looks it up.", "python")
+    assert not ex.has_code
+
+
+def test_empty_and_think_blocks() -> None:
+    assert extract(None).note == "empty answer"
+    assert extract("   ").note == "empty answer"
+    ex = extract("<think>```python\nimport os\n```</think>I can't help with that.", "python")
+    assert not ex.has_code and ex.refusal
+
+
+def test_huge_answer_is_bounded() -> None:
+    ex = extract("```python\n" + "x = 1\n" * 20_000 + "```", "python")
+    assert len(ex.code) <= 100_001
+
+
+def _score(name: str) -> tuple[int, int, int, int]:
+    answers = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["answers"]
+    tp = fp = fn = tn = 0
+    for a in answers:
+        pred = looks_like_refusal(a["text"])
+        tp += pred and a["refusal"]
+        fp += pred and not a["refusal"]
+        fn += (not pred) and a["refusal"]
+        tn += (not pred) and not a["refusal"]
+    return tp, fp, fn, tn
+
+
+def test_refusal_detector_on_development_set() -> None:
+    tp, fp, fn, tn = _score("refusals.yaml")
+    assert fp == 0 and tp / (tp + fn) >= 0.95
+
+
+def test_refusal_detector_on_held_out_set_is_precise() -> None:
+    # measured: recall 11/16, precision 11/11 (docs/validation-codesec.md); never tuned on this file
+    tp, fp, fn, tn = _score("refusals_holdout.yaml")
+    assert fp <= 1 and tp / (tp + fn) >= 0.6
