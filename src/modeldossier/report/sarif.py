@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
-from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 from modeldossier import __version__
+from modeldossier.artifacts.format_rules import load_catalogue
 from modeldossier.artifacts.models import ArtifactsSection, Finding
 from modeldossier.common import Severity
 from modeldossier.dossier import Subject
@@ -25,24 +22,15 @@ LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
 _LINE = re.compile(r"^line (\d+)")
 _OFFSET = re.compile(r"\boffset (\d+)")
-_RULES_PACKAGE = "modeldossier.data.artifacts"
 
 
-@lru_cache(maxsize=1)
 def rule_descriptions() -> dict[str, str]:
-    """rule id -> one-line description, from every ``*rules*.yaml`` catalogue in the artifacts data folder."""
-    found: dict[str, str] = {}
+    """rule id -> one-line description from the format-rule catalogue (unknown rules use their first message)."""
     try:
-        folder = resources.files(_RULES_PACKAGE)
-        entries = [e for e in folder.iterdir() if e.name.endswith(".yaml") and "rules" in e.name]
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        return found
-    for entry in sorted(entries, key=lambda e: e.name):
-        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
-        for rule_id, spec in (data.get("rules") or {}).items():
-            if isinstance(spec, dict) and spec.get("description"):
-                found[str(rule_id)] = str(spec["description"])
-    return found
+        catalogue = load_catalogue()
+    except (OSError, ValueError):
+        return {}
+    return {rule_id: spec.description for rule_id, spec in catalogue.rules.items() if spec.description}
 
 
 def _uri(path: str) -> str:
