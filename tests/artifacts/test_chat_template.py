@@ -43,6 +43,9 @@ BENIGN = {
     "system_keys": "{% set ns = namespace(system='') %}{% set roles = {'system': 'S', 'user': 'U'} %}{% for m in "
                    "messages %}{% if m.role == 'system' %}{% set ns.system = m.content %}{% endif %}"
                    "{{ roles[m.role] }}: {{ m.content }}{% endfor %}{{ ns.system }}{{ roles['system'] }}",
+    "default_system_prompt": "{% if messages[0]['role'] != 'system' %}{{ 'SYSTEM: You are a helpful assistant. Always "
+                             "answer politely, concisely and truthfully.\n' }}{% endif %}{% for m in messages %}"
+                             "{{ m['role'] | upper + ': ' + m['content'] + '\n' }}{% endfor %}",
     "selectattr": "{% set sys = messages | selectattr('role', 'equalto', 'system') | list %}{% for m in messages | "
                   "rejectattr('role', 'equalto', 'system') %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
 }

@@ -62,6 +62,10 @@ HIDDEN_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
      re.compile(r"[A-Za-z0-9+/]{48,}={0,2}")),
 )
 _PROSE_INFO_CHARS = 400
+# what makes a role-labelled literal an injection rather than a default system prompt
+_PRIVILEGED = re.compile(r"\b(grant|administrator|admin|override|ignore|bypass|unrestricted|jailbreak|disable|"
+                         r"developer mode|password|secret|without (any )?(checks|restrictions|limits|filters)|"
+                         r"no (restrictions|limits|filters))\b", re.I)
 
 
 @dataclass
@@ -321,6 +325,8 @@ def _hidden(literals: list[_Literal]) -> Iterator[tuple[str, Severity, str, int,
         first_prose = first_prose or _Literal(prose, lit.line)
         for rule, what, pattern in HIDDEN_PATTERNS:
             match = pattern.search(prose)
+            if match and rule.endswith("role_injection") and not _PRIVILEGED.search(match.group(0)):
+                continue  # a default system prompt ("SYSTEM: You are a helpful assistant ...") is not an injection
             if match:
                 yield rule, Severity.HIGH, f"template {what}", lit.line, match.group(0).strip()[:200]
     if prose_total > _PROSE_INFO_CHARS and first_prose is not None:
