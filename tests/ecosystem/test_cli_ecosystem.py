@@ -72,27 +72,32 @@ def test_corrupt_snapshot_exit_2_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_needs_exactly_one_source(tmp_path: Path) -> None:
-    result = run_cli("ecosystem")
-    assert result.returncode == 2 and "exactly one" in result.stderr
-    result = run_cli("ecosystem", "--snapshot", str(tmp_path / "x.parquet"), "--since", "2024-8")
-    assert result.returncode == 2
+def test_needs_exactly_one_source(tmp_path: Path, capsys) -> None:
+    assert main(["ecosystem"]) == 2
+    assert "exactly one" in capsys.readouterr().err
+    assert main(["ecosystem", "--snapshot", str(tmp_path / "x.parquet"), "--live"]) == 2
+    assert main(["ecosystem", "--snapshot", str(tmp_path / "x.parquet")]) == 2
+    assert "not found" in capsys.readouterr().err
 
 
-def test_live_network_down_exit_2(tmp_path: Path) -> None:
-    import os
+def test_bad_month_exit_2(snapshot_file: Path, fake_registry, capsys) -> None:
+    assert main(["ecosystem", "--snapshot", str(snapshot_file), "--since", "2024-8"]) == 2
+    assert "month like 2024-08" in capsys.readouterr().err
+
+
+def test_live_network_down_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{port}", "MODELDOSSIER_CACHE": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "modeldossier.cli", "ecosystem", "--live", "--limit", "5",
-                             "--quiet"], capture_output=True, text=True, timeout=120, env=env)
-    assert result.returncode == 2
-    assert "--snapshot" in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("MODELDOSSIER_CACHE", str(tmp_path))
+    assert main(["ecosystem", "--live", "--limit", "5", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--snapshot" in err and "Traceback" not in err
 
 
-def test_help_has_example() -> None:
-    result = run_cli("ecosystem", "--help")
-    assert result.returncode == 0 and "Example" in result.stdout
+def test_help_has_example(capsys) -> None:
+    assert main(["ecosystem", "--help"]) == 0
+    assert "Example" in capsys.readouterr().out
