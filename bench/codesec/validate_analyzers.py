@@ -23,8 +23,11 @@ from modeldossier.codesec.validation import load_pairs, score_pairs  # noqa: E40
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--set", choices=["dev", "holdout"], default="dev",
+                        help="dev: the pairs the rules were written against; holdout: pairs written after")
     args = parser.parse_args()
-    pairs = load_pairs(ROOT / "tests" / "codesec" / "snippets")
+    folder = "snippets" if args.set == "dev" else "snippets_holdout"
+    pairs = load_pairs(ROOT / "tests" / "codesec" / folder)
     t0 = time.perf_counter()
     report = score_pairs(pairs)
     report["seconds"] = round(time.perf_counter() - t0, 2)
