@@ -70,3 +70,18 @@ def test_validator_catches_a_bad_bom(validate):
     bom = render_cyclonedx(_section())
     bom["vulnerabilities"][0]["ratings"][0]["severity"] = "catastrophic"
     assert validate(bom) is not None
+
+
+def test_scanned_paths_merge_with_subject_files(validate, tmp_path):
+    subject = Subject(kind="path", ref=str(tmp_path), name="m",
+                      files=[SubjectFile(path="w.safetensors", size=50, sha256="d" * 64)])
+    absolute = str(tmp_path / "w.safetensors")
+    finding = Finding(rule_id="safetensors.tensor.overlap", severity=Severity.HIGH, message="o", file=absolute)
+    section = ArtifactsSection(files=[
+        FileReport(path=absolute, format="safetensors", size=50, findings=[finding]),
+        FileReport(path=absolute + "!inner.pkl", format="pickle", size=3)])
+    bom = render_cyclonedx(section, subject)
+    assert validate(bom) is None
+    names = [c["name"] for c in bom["components"]]
+    assert names == ["w.safetensors", absolute + "!inner.pkl"]
+    assert bom["vulnerabilities"][0]["affects"] == [{"ref": "file:w.safetensors"}]

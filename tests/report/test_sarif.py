@@ -88,3 +88,21 @@ def test_validator_rejects_a_broken_log(validator):
     log = render_sarif(_section())
     del log["runs"][0]["results"][0]["message"]
     assert list(validator.iter_errors(log))
+
+
+def test_scanned_paths_are_matched_to_subject_files(validator, tmp_path):
+    (tmp_path / "model.gguf").write_bytes(b"GGUF")
+    subject = Subject(kind="path", ref=str(tmp_path), name="m",
+                      files=[SubjectFile(path="model.gguf", size=4, sha256="f" * 64)])
+    absolute = str(tmp_path / "model.gguf")
+    finding = Finding(rule_id="gguf.tensor.overlap", severity=Severity.HIGH, message="m", file=absolute,
+                      location="tensor a")
+    section = ArtifactsSection(files=[FileReport(path=absolute, format="gguf", size=4, findings=[finding])])
+    log = render_sarif(section, subject)
+    assert not list(validator.iter_errors(log))
+    run = log["runs"][0]
+    assert run["originalUriBaseIds"]["MODELROOT"]["uri"] == tmp_path.resolve().as_uri() + "/"
+    assert run["artifacts"] == [{"location": {"uri": "model.gguf", "uriBaseId": "MODELROOT"}, "length": 4,
+                                 "hashes": {"sha-256": "f" * 64}, "properties": {"format": "gguf"}}]
+    loc = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert loc == {"uri": "model.gguf", "uriBaseId": "MODELROOT"}

@@ -8,6 +8,7 @@ from typing import Any
 from modeldossier import __version__
 from modeldossier.artifacts.models import ArtifactsSection
 from modeldossier.dossier import Subject, utc_now
+from modeldossier.report.artifact_files import alias_map, canonical, file_entries
 
 SPEC_VERSION = "1.6"
 MODEL_REF = "model"
@@ -17,27 +18,20 @@ def _file_ref(path: str) -> str:
     return f"file:{path}"
 
 
-def _file_components(section: ArtifactsSection, subject: Subject | None) -> dict[str, dict[str, Any]]:
+def _file_components(section: ArtifactsSection, subject: Subject | None,
+                     aliases: dict[str, str]) -> dict[str, dict[str, Any]]:
     components: dict[str, dict[str, Any]] = {}
-
-    def component(path: str) -> dict[str, Any]:
-        return components.setdefault(path, {"type": "file", "bom-ref": _file_ref(path), "name": path})
-
-    for sf in subject.files if subject else []:
-        comp = component(sf.path)
-        if sf.sha256:
-            comp["hashes"] = [{"alg": "SHA-256", "content": sf.sha256}]
-        comp["properties"] = [{"name": "modeldossier:size", "value": str(sf.size)}]
-    for report in section.files:
-        comp = component(report.path)
-        if report.sha256 and "hashes" not in comp:
-            comp["hashes"] = [{"alg": "SHA-256", "content": report.sha256}]
-        props = [p for p in comp.get("properties", []) if p["name"] != "modeldossier:size"]
-        props += [{"name": "modeldossier:size", "value": str(report.size)},
-                  {"name": "modeldossier:format", "value": report.format}]
-        comp["properties"] = props
+    for path, (size, digest, fmt) in file_entries(section, subject, aliases).items():
+        comp: dict[str, Any] = {"type": "file", "bom-ref": _file_ref(path), "name": path}
+        if digest:
+            comp["hashes"] = [{"alg": "SHA-256", "content": digest}]
+        comp["properties"] = [{"name": "modeldossier:size", "value": str(size)}]
+        if fmt:
+            comp["properties"].append({"name": "modeldossier:format", "value": fmt})
+        components[path] = comp
     for finding in section.findings:
-        component(finding.file)
+        path = canonical(finding.file, aliases)
+        components.setdefault(path, {"type": "file", "bom-ref": _file_ref(path), "name": path})
     return components
 
 
@@ -56,7 +50,8 @@ def _model_component(subject: Subject | None) -> dict[str, Any]:
 
 def render_cyclonedx(section: ArtifactsSection, subject: Subject | None = None) -> dict[str, Any]:
     """A CycloneDX 1.6 JSON BOM (as a dict) for the scanned model."""
-    files = _file_components(section, subject)
+    aliases = alias_map(subject)
+    files = _file_components(section, subject, aliases)
     vulnerabilities = []
     for i, f in enumerate(section.findings, start=1):
         vuln: dict[str, Any] = {
@@ -65,7 +60,7 @@ def render_cyclonedx(section: ArtifactsSection, subject: Subject | None = None) 
             "source": {"name": "modeldossier"},
             "ratings": [{"source": {"name": "modeldossier"}, "severity": f.severity.value, "method": "other"}],
             "description": f.message,
-            "affects": [{"ref": _file_ref(f.file)}],
+            "affects": [{"ref": _file_ref(canonical(f.file, aliases))}],
             "properties": [{"name": "modeldossier:file", "value": f.file}],
         }
         if f.evidence is not None:

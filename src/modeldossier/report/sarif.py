@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -13,6 +13,7 @@ from modeldossier.artifacts.format_rules import load_catalogue
 from modeldossier.artifacts.models import ArtifactsSection, Finding
 from modeldossier.common import Severity
 from modeldossier.dossier import Subject
+from modeldossier.report.artifact_files import alias_map, canonical, file_entries
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -20,6 +21,7 @@ LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
           Severity.INFO: "note"}
 # GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low (0.1-3.9)
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
+ROOT_ID = "MODELROOT"
 _LINE = re.compile(r"^line (\d+)")
 _OFFSET = re.compile(r"\boffset (\d+)")
 
@@ -41,8 +43,20 @@ def _uri(path: str) -> str:
     return quote(posix, safe="/:!@")
 
 
-def _location(finding: Finding) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.file)}}
+def _root_uri(subject: Subject | None) -> str | None:
+    """file:// URI of the folder the subject's relative paths start from (local subjects only)."""
+    if subject is None or subject.kind == "endpoint" or not subject.files:
+        return None
+    ref = Path(subject.ref).expanduser()
+    try:
+        base = ref.resolve() if ref.is_dir() else ref.resolve().parent
+    except OSError:
+        return None
+    return base.as_uri().rstrip("/") + "/"
+
+
+def _location(finding: Finding, aliases: dict[str, str]) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact_location(canonical(finding.file, aliases), aliases)}
     location: dict[str, Any] = {"physicalLocation": physical}
     where = finding.location or ""
     line = _LINE.match(where)
@@ -88,24 +102,29 @@ def _rules(findings: list[Finding]) -> tuple[list[dict[str, Any]], dict[str, int
     return rules, index
 
 
-def _artifacts(section: ArtifactsSection, subject: Subject | None) -> list[dict[str, Any]]:
-    entries: dict[str, dict[str, Any]] = {}
-    for sf in subject.files if subject else []:
-        entry: dict[str, Any] = {"location": {"uri": _uri(sf.path)}, "length": sf.size}
-        if sf.sha256:
-            entry["hashes"] = {"sha-256": sf.sha256}
-        entries[sf.path] = entry
-    for report in section.files:
-        entry = entries.setdefault(report.path, {"location": {"uri": _uri(report.path)}, "length": report.size})
-        entry.setdefault("properties", {})["format"] = report.format
-        if report.sha256 and "hashes" not in entry:
-            entry["hashes"] = {"sha-256": report.sha256}
-    return list(entries.values())
+def _artifacts(section: ArtifactsSection, subject: Subject | None, aliases: dict[str, str]) -> list[dict[str, Any]]:
+    entries = []
+    for path, (size, digest, fmt) in file_entries(section, subject, aliases).items():
+        entry: dict[str, Any] = {"location": _artifact_location(path, aliases), "length": size}
+        if digest:
+            entry["hashes"] = {"sha-256": digest}
+        if fmt:
+            entry["properties"] = {"format": fmt}
+        entries.append(entry)
+    return entries
+
+
+def _artifact_location(path: str, aliases: dict[str, str]) -> dict[str, Any]:
+    """A relative uri under MODELROOT for subject files; the path as given otherwise."""
+    if path in aliases.values():
+        return {"uri": _uri(path), "uriBaseId": ROOT_ID}
+    return {"uri": _uri(path)}
 
 
 def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run: the rules that fired, one result per finding, and the scanned files."""
     findings = section.findings
+    aliases = alias_map(subject)
     rules, index = _rules(findings)
     results = []
     for f in findings:
@@ -119,7 +138,7 @@ def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> d
             "ruleIndex": index[f.rule_id],
             "level": LEVELS[f.severity],
             "message": {"text": f.message},
-            "locations": [_location(f)],
+            "locations": [_location(f, aliases)],
             "partialFingerprints": {"modeldossierFinding/v1": _fingerprint(f)},
             "properties": props,
         })
@@ -133,10 +152,13 @@ def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> d
         "invocations": [{"executionSuccessful": section.status != "error",
                          "toolExecutionNotifications": [{"message": {"text": note}, "level": "note"}
                                                         for note in section.notes]}],
-        "artifacts": _artifacts(section, subject),
+        "artifacts": _artifacts(section, subject, aliases),
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
+    root = _root_uri(subject)
+    if root:
+        run["originalUriBaseIds"] = {ROOT_ID: {"uri": root, "description": {"text": "the scanned model folder"}}}
     if subject is not None:
         run["properties"] = {"subject": subject.name, "subjectKind": subject.kind, "subjectRef": subject.ref}
         if subject.revision:
