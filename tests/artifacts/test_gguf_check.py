@@ -211,3 +211,10 @@ def test_tensor_data_is_never_read(tmp_path):
         assert scan(handle, path.name, path.stat().st_size) == []
     assert path.stat().st_size > 32 << 20
     assert _CountingFile.bytes_read <= 1 << 20
+
+
+def test_oversized_chat_template_is_high():
+    huge = "{{ m }}" + " " * (4 * 1024 * 1024 + 10)
+    blob = raw_gguf([kv_str("tokenizer.chat_template", huge)], pad_to=len(huge) + 128)
+    found = scan_bytes(blob)
+    assert [(f.rule_id, f.severity) for f in found] == [("chat_template.too_large", Severity.HIGH)]

@@ -101,8 +101,9 @@ def check_template(text: str, name: str, location: str) -> list[Finding]:
                            "template holds invisible or bidirectional Unicode that can hide text",
                            text.count("\n", 0, match.start()) + 1, f"U+{ord(match.group()):04X}"))
     if len(text) > MAX_TEMPLATE_CHARS:
-        out.append(finding("chat_template.too_large", Severity.MEDIUM,
-                           f"template is {len(text):,} characters; not parsed (limit {MAX_TEMPLATE_CHARS:,})", None,
+        out.append(finding("chat_template.too_large", Severity.HIGH,
+                           f"template is {len(text):,} characters (real ones are kilobytes); not parsed (limit "
+                           f"{MAX_TEMPLATE_CHARS:,}), so escapes or instructions padded into it go unchecked", None,
                            None))
         return out
     try:

@@ -73,7 +73,7 @@ def scan_template(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     """A standalone chat-template file (``chat_template.jinja``)."""
     raw = _read(stream, size, MAX_JSON_BYTES)
     if raw is None:
-        return [_finding("chat_template.too_large", Severity.MEDIUM, f"{size:,}-byte template not analysed", name,
+        return [_finding("chat_template.too_large", Severity.HIGH, f"{size:,}-byte template not analysed", name,
                          None)]
     return check_template(raw.decode("utf-8", errors="replace"), name, "file")
 

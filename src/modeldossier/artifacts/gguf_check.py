@@ -234,6 +234,10 @@ def _read_metadata(r: _Reader, info: GGUFInfo, name: str) -> None:
         vtype = r.u32(f"the type of {key}")
         keep = vtype != ARRAY
         value = _read_value(r, info, vtype, key, keep, 0)
+        if value is None and vtype == STRING and "chat_template" in key:
+            _finding(info, "chat_template.too_large", Severity.HIGH,
+                     f"chat template {key!r} is longer than {MAX_KEEP:,} bytes; not analysed (padding hides payloads)",
+                     name, f"key {key}")
         if key in info.metadata:
             sev = Severity.HIGH if "chat_template" in key else Severity.MEDIUM
             _finding(info, "gguf.kv.duplicate", sev,
