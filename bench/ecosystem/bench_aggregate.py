@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -74,9 +75,10 @@ def main() -> None:
     gen_s = generate(path, args.rows)
     country_of, source, _ = attribution.registry_country_of()
     results = {"rows": args.rows, "generate_s": round(gen_s, 2), "parquet_mb": round(path.stat().st_size / 1e6, 1),
-               "machine": f"{platform.machine()} {platform.processor() or ''}".strip()}
+               "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "cpus": os.cpu_count(),
+               "loadavg_1m_before": round(os.getloadavg()[0], 1)}
     for rule in ("uploader", "lineage-root"):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         snap = load_snapshot(path)
         t1 = time.perf_counter()
         report = ecosystem_report(snap, rule, country_of, attribution_source=source,
@@ -84,11 +86,13 @@ def main() -> None:
         t2 = time.perf_counter()
         results[rule] = {
             "load_validate_s": round(t1 - t0, 2), "attribute_aggregate_s": round(t2 - t1, 2),
-            "total_s": round(t2 - t0, 2), "models_in_window": report.window.models,
+            "total_s": round(t2 - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
+            "models_in_window": report.window.models,
             "with_parent": report.lineage.with_parent, "depth_limited": report.lineage.depth_limited,
             "top_country": report.by_country[0].country if report.by_country else None,
         }
         snap.con.close()
+    results["loadavg_1m_after"] = round(os.getloadavg()[0], 1)
     print(json.dumps(results, indent=2))
 
 

@@ -127,7 +127,7 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         SELECT count(*),
                count(*) FILTER (WHERE id IS NULL OR id = ''),
                count(*) FILTER (WHERE downloads < 0 OR downloads_all_time < 0),
-               count(*) - count(DISTINCT id)
+               count(*) - count(DISTINCT hash(id))
         FROM models
         """
     ).fetchone()
@@ -137,6 +137,8 @@ def _validate(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         raise DossierError(f"{path}: {null_ids} row(s) without an id")
     if negative:
         raise DossierError(f"{path}: {negative} row(s) with negative download counts")
+    if dup:  # distinct hashes imply distinct ids; on a hash collision, count exactly
+        dup = con.execute("SELECT count(*) - count(DISTINCT id) FROM models").fetchone()[0]
     if dup:
         example = con.execute("SELECT id FROM models GROUP BY id HAVING count(*) > 1 LIMIT 1").fetchone()
         raise DossierError(f"{path}: {dup} duplicate id(s), e.g. {example[0]!r}")
