@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
+import lzma
 import os
 import stat
 import time
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -114,6 +117,10 @@ class _Context:
             report.errors.append(str(exc))
             report.findings.append(Finding(rule_id="scan.timeout", severity=Severity.MEDIUM, file=name,
                                            message=f"{exc}; the rest of this file was not checked"))
+        except (EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError, OSError) as exc:
+            report.findings.append(Finding(rule_id="malformed.stream", severity=Severity.MEDIUM, file=name,
+                                           message=f"data cannot be read to the end ({type(exc).__name__}: "
+                                                   f"{str(exc)[:160]}); not verified"))
         except RecursionError:
             report.errors.append("structure nests too deeply")
             report.findings.append(Finding(rule_id="scan.recursion", severity=Severity.MEDIUM, file=name,
