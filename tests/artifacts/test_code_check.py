@@ -23,8 +23,10 @@ def worst(found: list) -> Severity | None:
 
 BENIGN_MODELING = textwrap.dedent('''
     """A custom architecture like those shipped with trust_remote_code."""
+    import importlib.util
     import math
     import os
+    from urllib.parse import urlparse
 
     import torch
     from torch import nn
@@ -40,6 +42,8 @@ BENIGN_MODELING = textwrap.dedent('''
             super().__init__(config)
             self.proj = nn.Linear(config.hidden_size, config.hidden_size)
             self.use_flash = os.environ.get("USE_FLASH_ATTENTION", "0") == "1"
+            self.has_flash = importlib.util.find_spec("flash_attn") is not None
+            self.host = urlparse(config.name_or_path).netloc
             self.act = getattr(nn, config.activation)()
 
         def forward(self, x):

@@ -36,12 +36,13 @@ DECODE_CALLS = ("base64.b64decode", "base64.b32decode", "base64.b85decode", "bas
                 "binascii.a2b_base64", "bytes.fromhex", "pickle.loads", "dill.loads", "cloudpickle.loads")
 LOAD_CODE_CALLS = ("marshal.loads", "pickle.loads", "dill.loads", "cloudpickle.loads", "types.FunctionType",
                    "types.CodeType")
-DANGEROUS_MODULES = frozenset({"ctypes", "cffi", "pty", "marshal", "pickle", "dill", "cloudpickle", "runpy", "code",
-                               "webbrowser", "pip", "setuptools", "importlib"})
+DANGEROUS_MODULES = frozenset({"ctypes", "cffi", "pty", "marshal", "dill", "cloudpickle", "runpy", "code",
+                               "webbrowser", "pip"})
+PURE_NETWORK_HELPERS = ("urllib.parse", "urllib.error", "http.HTTPStatus", "http.cookies", "socket.gethostname")
 SECRET_ENV = re.compile(r"TOKEN|KEY|SECRET|PASSW|CREDENTIAL|AUTH|AWS_|HF_|OPENAI|ANTHROPIC|GITHUB|SSH", re.I)
 SECRET_PATHS = re.compile(r"\.ssh\b|id_rsa|id_ed25519|\.aws/credentials|\.aws\b|\.netrc|\.git-credentials|"
                           r"\.docker/config|\.kube/config|/etc/passwd|/etc/shadow|\.bash_history|"
-                          r"huggingface/token|\.gnupg|\.npmrc|\.pypirc|Cookies|Login Data|wallet", re.I)
+                          r"huggingface/token|\.gnupg|\.npmrc|\.pypirc|[/\\]Cookies\b|Login Data|wallet\.dat", re.I)
 PERSIST_PATHS = re.compile(r"\.bashrc|\.zshrc|\.profile|authorized_keys|crontab|/etc/|site-packages|"
                            r"sitecustomize|usercustomize|\.pth\b|/usr/|/bin/|systemd|LaunchAgents|Startup", re.I)
 SHELL_WORDS = re.compile(r"\b(curl|wget|bash|sh -c|nc |ncat|powershell|chmod \+x|rm -rf)\b", re.I)
@@ -219,7 +220,8 @@ class _Visitor(ast.NodeVisitor):
         if root in DANGEROUS_MODULES:
             self.add("python.import.dangerous", Severity.MEDIUM, f"imports {full} (low-level code loading or "
                      "native calls)", node, full)
-        elif full.startswith(NETWORK_MODULES) or root in NETWORK_MODULES:
+        elif (full.startswith(NETWORK_MODULES) or root in NETWORK_MODULES) and not full.startswith(
+                PURE_NETWORK_HELPERS):
             self.add("python.import.network", Severity.LOW, f"imports network module {full}", node, full)
 
     # names
@@ -273,7 +275,7 @@ class _Visitor(ast.NodeVisitor):
             sev = Severity.CRITICAL if self._contains_call(node, DECODE_CALLS) else Severity.HIGH
             self.add("python.load_code", sev, f"{dotted}() turns bytes into code or objects", node,
                      ast.unparse(node)[:200])
-        elif dotted.startswith(NETWORK_MODULES):
+        elif dotted.startswith(NETWORK_MODULES) and not dotted.startswith(PURE_NETWORK_HELPERS):
             sev = Severity.HIGH if short in NETWORK_SEND else Severity.MEDIUM
             self.add("python.network", sev, f"{dotted}() talks to the network", node, ast.unparse(node)[:200])
         elif dotted == "importlib.import_module" and node.args and not isinstance(node.args[0], ast.Constant):
