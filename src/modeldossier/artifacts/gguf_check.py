@@ -164,12 +164,13 @@ def _read_header(r: _Reader, info: GGUFInfo, name: str) -> None:
     count = r.u32 if version == 1 else r.u64
     info.tensor_count = count("the tensor count")
     info.kv_count = count("the metadata count")
-    # each tensor info needs >= 8+4+8+4+8 bytes, each key/value >= 8+4+1: a larger count cannot fit the file
-    if info.tensor_count * 32 > r.remaining():
+    # smallest tensor info: name length + n_dims + type + offset; smallest key/value: key length + type + 1 byte
+    len_size = 4 if version == 1 else 8
+    if info.tensor_count * (len_size + 4 + 4 + 8) > r.remaining():
         raise GGUFFormatError("gguf.count.out_of_bounds",
                               f"tensor count {info.tensor_count:,} cannot fit in a {r.size:,}-byte file "
                               "(parser overflow / allocation attack)", 8, Severity.HIGH)
-    if info.kv_count * 13 > r.remaining():
+    if info.kv_count * (len_size + 4 + 1) > r.remaining():
         raise GGUFFormatError("gguf.count.out_of_bounds",
                               f"metadata count {info.kv_count:,} cannot fit in a {r.size:,}-byte file "
                               "(parser overflow / allocation attack)", 16, Severity.HIGH)
