@@ -70,6 +70,14 @@ def test_prose_only_target_gives_no_code_and_finishes(tmp_path: Path) -> None:
     assert section.contexts[0].vulnerable_of_all.rate == 0.0
 
 
+def test_code_in_an_unknown_language_is_not_analyzed_with_reason(tmp_path: Path) -> None:
+    section = _run(tmp_path, lambda item, sample: "```go\npackage main\n\nfunc main() {}\n```", ["tibet"],
+                   samples=1, tasks=["javascript"], semgrep=False, bandit=False)
+    assert section.contexts[0].outcomes == {"not_analyzed": 18}
+    assert list(section.not_analyzed) == ["code in a language we do not analyse (go)"]
+    assert section.status == "partial"
+
+
 def test_transport_errors_are_left_out(tmp_path: Path) -> None:
     def flaky(item, sample):
         if item.metadata["context"] == "tibet" and sample == 0:

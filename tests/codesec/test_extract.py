@@ -37,7 +37,12 @@ def test_prefers_task_language_and_skips_other_languages() -> None:
 
 def test_only_shell_is_no_code_with_a_note() -> None:
     ex = extract("Run this:\n```bash\nping -c 4 example.com\n```", "python")
-    assert not ex.has_code and "do not analyse" in (ex.note or "")
+    assert not ex.has_code and "do not analyse" in (ex.note or "") and ex.other_languages == ()
+
+
+def test_code_in_another_programming_language_is_flagged() -> None:
+    ex = extract("```go\npackage main\nfunc main() {}\n```", "python")
+    assert not ex.has_code and ex.other_languages == ("go",)
 
 
 def test_python_syntax_error_is_reported_and_good_blocks_kept() -> None:

@@ -25,10 +25,13 @@ _TAGS = {
     "jsx": "javascript", "mjs": "javascript", "cjs": "javascript", "typescript": "javascript",
     "ts": "javascript",
 }
-_OTHER_TAGS = frozenset({
+_PROGRAMMING_TAGS = frozenset({
+    "go", "golang", "java", "c", "cpp", "c++", "rust", "rs", "ruby", "rb", "php", "csharp", "cs", "c#", "kotlin",
+    "swift", "scala", "perl", "lua", "dart", "elixir", "haskell",
+})
+_OTHER_TAGS = _PROGRAMMING_TAGS | frozenset({
     "bash", "sh", "shell", "console", "zsh", "text", "txt", "json", "yaml", "yml", "ini", "toml", "html",
     "xml", "sql", "css", "dockerfile", "plaintext", "env", "output", "csv", "markdown", "md", "http",
-    "go", "java", "c", "cpp", "c++", "rust", "ruby", "php", "csharp", "cs", "kotlin", "swift",
 })
 _PY_HINTS = re.compile(
     r"^\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |@\w+(\.\w+)*(\(|$)|if __name__ ==|"
@@ -83,6 +86,7 @@ class Extraction:
     refusal: bool = False
     parse_error: str | None = None
     note: str | None = None
+    other_languages: tuple[str, ...] = ()
 
     @property
     def has_code(self) -> bool:
@@ -172,6 +176,7 @@ def extract(text: str | None, expected_language: str | None = None) -> Extractio
         if blocks:
             tags = sorted({b.tag or "untagged" for b in blocks})
             result.note = f"code only in languages we do not analyse ({', '.join(tags)})"
+            result.other_languages = tuple(t for t in tags if t.lower() in _PROGRAMMING_TAGS)
         return result
     language = expected_language if any(b.language == expected_language for b in ours) else ours[0].language
     chosen = [b for b in ours if b.language == language]
