@@ -134,3 +134,33 @@ def test_scorecard_numbers():
 
 def test_xss_constant_is_really_hostile():
     assert "</script>" in XSS and "<script>" in XSS
+
+
+def test_fields_absent_from_the_section_models_do_not_crash():
+    """Section models evolve: a field the renderer expects may not exist at all."""
+    d = full_dossier()
+    for section, names in (
+        ("provenance", ("license", "observed_confidence", "lineage_root_country", "declared")),
+        ("behavior", ("suite_version", "classifier", "asymmetry")),
+        ("codesec", ("task_set_version",)),
+        ("artifacts", ("allowlist_version",)),
+    ):
+        for name in names:
+            del getattr(d, section).__dict__[name]
+    del d.codesec.contexts[1].__dict__["vulnerable_of_code"]
+    page = render_html(d)
+    assert "not available" in page and 'id="score-behavior"' in page
+    md = render_markdown(d)
+    assert "not available" in md
+    tiles = {s.area: s for s in scorecard(d)}
+    assert tiles["behavior"].headline == "no asymmetry measured"
+
+
+def test_files_whose_checks_could_not_run_make_artifacts_amber():
+    d = partial_dossier()
+    if "errors" not in type(d.artifacts.files[0]).model_fields:
+        pytest.skip("this artifacts model has no per-file errors")
+    d.artifacts.files[0].errors = ["json: <b>nesting</b> too deep"]
+    assert scorecard(d)[0].colour == "amber"
+    page = render_html(d)
+    assert "Checks that could not run" in page and "&lt;b&gt;nesting&lt;/b&gt;" in page

@@ -23,7 +23,9 @@ from modeldossier.report.scorecard import rate_text, scorecard
 
 #: Fields each section template knows how to show; anything else is listed under "other fields".
 KNOWN_FIELDS = {
-    "artifacts": {"status", "notes", "files", "allowlist_version"},
+    "artifacts": {
+        "status", "notes", "files", "allowlist_version", "scanner_version", "counts", "bytes_scanned", "seconds",
+    },
     "provenance": {
         "status", "notes", "declared", "observed", "declared_base", "observed_family", "observed_confidence",
         "undeclared_derivative", "lineage_root", "license", "author_country", "lineage_root_country", "lineage",
@@ -120,7 +122,10 @@ def _extra_fields(section: Any, name: str) -> dict[str, Any]:
     """Fields of a section the template does not show, with a value worth showing."""
     if section is None or not hasattr(section, "model_dump"):
         return {}
-    dumped = section.model_dump(mode="json")
+    try:
+        dumped = section.model_dump(mode="json")
+    except Exception:  # noqa: BLE001 - a section from another model version: show what the template knows
+        return {}
     return {k: v for k, v in dumped.items() if k not in KNOWN_FIELDS.get(name, set()) and v not in (None, [], {}, "")}
 
 

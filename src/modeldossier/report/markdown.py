@@ -76,6 +76,11 @@ def _artifacts(d: Any) -> list[str]:
             return 1
 
     lines = _status(section) + [f"{len(findings)} finding(s) in {len(items(section, 'files'))} file(s).", ""]
+    for report in items(section, "files"):
+        for error in items(report, "errors"):
+            lines.append(f"- could not check {cell(get(report, 'path'))}: {cell(error)}")
+    if lines[-1] != "":
+        lines.append("")
     if findings:
         lines += _table(
             ["severity", "rule", "file", "location", "message", "evidence"],

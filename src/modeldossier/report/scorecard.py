@@ -77,6 +77,11 @@ def artifact_score(section: Any) -> Score:
         reasons.append(f"scan is {status}")
         if colour == "green":
             colour = "amber"
+    unchecked = [r for r in items(section, "files") if items(r, "errors")]
+    if unchecked:
+        reasons.append(f"{len(unchecked)} file(s) with checks that could not run")
+        if colour == "green":
+            colour = "amber"
     breakdown = ", ".join(f"{counts[s]} {s.value}" for s in sorted(counts, key=lambda s: -s.rank))
     headline = f"worst: {worst.value}" if worst else "no findings"
     detail = f"{len(findings)} finding(s) in {n_files} file(s)" + (f" ({breakdown})" if breakdown else "")
