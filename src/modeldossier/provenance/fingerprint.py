@@ -115,9 +115,7 @@ def vocab_from_tokenizer(tokenizer, source: str) -> Vocab:
     tokens: list[str | None] = [None] * size
     for token, idx in mapping.items():
         tokens[idx] = token
-    model = json.loads(tokenizer.model.__getstate__()).get("type") if hasattr(tokenizer.model, "__getstate__") \
-        else None
-    return Vocab(tokens=tokens, source=source, origin="tokenizer.json", model=model)
+    return Vocab(tokens=tokens, source=source, origin="tokenizer.json", model=type(tokenizer.model).__name__)
 
 
 def _fingerprint(tokenizer, vocab: Vocab, notes: list[str]) -> TokenizerFingerprint:
