@@ -119,3 +119,43 @@ def test_paced_waits_between_pages() -> None:
 
     out = list(paced(range(7), page_size=3, min_interval_s=2.0, sleep=sleep, clock=lambda: now[0]))
     assert out == list(range(7)) and slept == [2.0, 2.0]
+
+
+def test_failure_midway_leaves_no_fresh_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import httpx2
+
+    from modeldossier.ecosystem import hub as hub_mod
+
+    monkeypatch.setattr(hub_mod, "check_reachable", lambda url: None)
+    items = _page("hub_models_page1.json")
+
+    def flaky(**kwargs):
+        yield from items
+        raise httpx2.ConnectError("connection reset")
+
+    with pytest.raises(DossierError, match="ConnectError.*--snapshot"):
+        fetch_snapshot(tmp_path / "s.jsonl", limit=10, cache_dir=tmp_path / "c", list_models=flaky)
+    assert not (tmp_path / "s.jsonl").exists()
+    calls = []
+
+    def good(**kwargs):
+        calls.append(kwargs)
+        return iter(items)
+
+    result = fetch_snapshot(tmp_path / "s.jsonl", limit=10, cache_dir=tmp_path / "c", list_models=good)
+    assert result.rows == 2 and not result.from_cache
+    assert calls[0]["sort"] == "downloads" and "downloadsAllTime" in calls[0]["expand"]
+
+
+def test_cli_live_against_fake_hub(hub: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from modeldossier.cli import main
+
+    monkeypatch.setenv("MODELDOSSIER_CACHE", str(hub["cache"]))
+    out = tmp_path / "eco"
+    assert main(["ecosystem", "--live", "--limit", "50", "--attribution", "lineage-root", "--out", str(out),
+                 "--format", "json", "--quiet"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["snapshot"]["source"] == "live" and data["snapshot"]["rows"] == 5
+    assert list(out.glob("hub-snapshot-50-*.parquet"))
+    shares = {c["country"]: c["models"] for c in data["by_country"]}
+    assert shares.get("CN") == 3  # Qwen instruct, its GGUF (bartowski) and the merge (first parent Qwen)

@@ -238,3 +238,23 @@ def test_default_cache_locations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert default_hf_cache() == tmp_path / "home" / "hub"
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "direct"))
     assert default_hf_cache() == tmp_path / "direct"
+
+
+def test_refs_main_cannot_escape_the_repo(tmp_path: Path) -> None:
+    cache = tmp_path / "hub"
+    repo = hf_repo(cache, "org/model", {"config.json": b"{}"})
+    (repo / "refs" / "main").write_text("../../../../etc")
+    (cand,) = discover_hf_cache(cache)
+    assert any("invalid revision" in i for i in cand.issues)
+    assert cand.root is not None and cand.root.parent == repo / "snapshots"
+
+
+def test_ollama_manifest_with_bad_digest(tmp_path: Path) -> None:
+    store = tmp_path / "models"
+    lib = store / "manifests" / "registry.ollama.ai" / "library" / "x"
+    lib.mkdir(parents=True)
+    (store / "blobs").mkdir()
+    (lib / "latest").write_text(json.dumps({"layers": [
+        {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:../../../etc/passwd"}]}))
+    (cand,) = discover_ollama(store)
+    assert cand.root is None and any("no model layer with a sha256 digest" in i for i in cand.issues)

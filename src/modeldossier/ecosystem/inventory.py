@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
 OLLAMA_LICENSE_LAYER = "application/vnd.ollama.image.license"
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_SEARCH_DEPTH = 4
+_REVISION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
 _SKIP = frozenset({".git", "__pycache__", ".cache", "node_modules", ".venv"})
 
 
@@ -166,6 +168,9 @@ def discover_hf_cache(cache: Path) -> list[Candidate]:
         revision = None
         if ref.is_file():
             revision = ref.read_text(encoding="utf-8", errors="replace").strip()[:64] or None
+            if revision and not _REVISION.fullmatch(revision):
+                cand.issues.append(f"refs/main holds an invalid revision {revision!r}; ignored")
+                revision = None
         chosen = snapshots / revision if revision else None
         if chosen is None or not chosen.is_dir():
             available = sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime) \
