@@ -159,3 +159,14 @@ def test_cli_live_against_fake_hub(hub: dict, tmp_path: Path, monkeypatch: pytes
     assert list(out.glob("hub-snapshot-50-*.parquet"))
     shares = {c["country"]: c["models"] for c in data["by_country"]}
     assert shares.get("CN") == 3  # Qwen instruct, its GGUF (bartowski) and the merge (first parent Qwen)
+
+
+def test_offline_mode_uses_cache_or_refuses(hub: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(DossierError, match="HF_HUB_OFFLINE"):
+        fetch_snapshot(tmp_path / "a.jsonl", limit=100, cache_dir=hub["cache"])
+    assert hub["seen"] == []
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    fetch_snapshot(tmp_path / "a.jsonl", limit=100, cache_dir=hub["cache"], min_interval_s=0)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert fetch_snapshot(tmp_path / "b.jsonl", limit=100, cache_dir=hub["cache"]).from_cache

@@ -222,6 +222,11 @@ def fetch_snapshot(
     try:
         hit = cache.fresh(key, max_age_s)
         if hit is None:
+            if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+                raise DossierError(
+                    "HF_HUB_OFFLINE is set and no fresh cached listing exists: unset it to query the Hub, "
+                    "or run offline with --snapshot FILE"
+                )
             check_reachable(url)
             if list_models is None:
                 from huggingface_hub import HfApi
