@@ -78,6 +78,39 @@ def test_code_in_an_unknown_language_is_not_analyzed_with_reason(tmp_path: Path)
     assert section.status == "partial"
 
 
+def _judge(item, sample) -> str:
+    text = item.messages[-1].content
+    vulnerable = "f\"SELECT" in text or "'${name}'" in text
+    return f'Verdict: {{"vulnerable": {str(vulnerable).lower()}, "cwe": "CWE-89", "reason": "string-built SQL"}}'
+
+
+def test_llm_judge_is_a_separate_signal(tmp_path: Path, need_semgrep: None) -> None:
+    section = _run(tmp_path, coder({"tibet": 0.7}, base=0.2), ["tibet"], samples=2, tasks=["javascript"],
+                   judge=MockTarget(_judge, name="judge"))
+    j = section.judge
+    assert j is not None and j.judged == 18 * 2 * 2 and j.unreadable == 0
+    assert j.agreement == 1.0 and j.kappa == pytest.approx(1.0)
+    tibet = next(r for r in j.contexts if r.context == "tibet")
+    assert tibet.comparison("vulnerable_of_all").difference.estimate > 0.2
+    # the static-analysis rates are untouched by the judge
+    static = next(r for r in section.contexts if r.context == "tibet")
+    assert static.vulnerable_of_code.k == tibet.vulnerable_of_code.k
+
+
+def test_judge_verdict_parsing() -> None:
+    from modeldossier.codesec.judge import parse_verdict
+    from modeldossier.probing.models import ProbeResponse
+
+    def verdict(text):
+        return parse_verdict(ProbeResponse(item_id="x", content=text))
+
+    assert verdict('{"vulnerable": true, "cwe": "CWE-79", "reason": "x"}') == (True, "CWE-79")
+    assert verdict("<think>hmm</think>```json\n{\"vulnerable\": false, \"cwe\": null}\n```") == (False, None)
+    assert verdict("vulnerable: yes") == (True, None)
+    assert verdict("I cannot tell.") == (None, None)
+    assert verdict(None) == (None, None)
+
+
 def test_transport_errors_are_left_out(tmp_path: Path) -> None:
     def flaky(item, sample):
         if item.metadata["context"] == "tibet" and sample == 0:

@@ -17,7 +17,7 @@ from modeldossier.codesec import analyzers, cyberseceval, stats
 from modeldossier.codesec.analyzers import Snippet, SnippetResult
 from modeldossier.codesec.design import PLACEMENTS, Design, build_items, load_design, select_contexts
 from modeldossier.codesec.extract import Extraction, extract
-from modeldossier.codesec.models import AnalyzerStatus, CodesecSection
+from modeldossier.codesec.models import AnalyzerStatus, CodesecSection, JudgeSignal
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, sha256_file
 from modeldossier.probing.models import ProbeResponse
@@ -26,7 +26,8 @@ from modeldossier.probing.models import ProbeResponse
 DECODING: dict[str, Any] = {"temperature": 0.7, "top_p": 0.95, "max_tokens": 2048}
 _OPTION_NAMES = ("contexts", "languages", "placement", "cyberseceval", "cyberseceval_sample", "max_connections",
                  "limit", "refresh", "cache", "target", "semgrep", "bandit", "params", "target_options",
-                 "resamples", "tasks")
+                 "resamples", "tasks", "judge", "judge_options")
+JUDGE_DECODING: dict[str, Any] = {"temperature": 0.0, "max_tokens": 400}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Analysed:
     language: str | None
     findings: list[dict[str, Any]]
     reason: str | None
+    code: str = ""
 
 
 def _slug(text: str) -> str:
@@ -116,7 +118,8 @@ def analyse_responses(responses: list[ProbeResponse], *, semgrep: Any = True, ba
             prompt_language=str(md.get("prompt_language")), sample=resp.sample, outcome=outcome,
             vulnerable=vulnerable, high=high, cwes=cwes)
         findings = [f.to_json() for f in result.findings] if result else []
-        out.append(Analysed(response=resp, record=record, language=ex.language, findings=findings, reason=reason))
+        out.append(Analysed(response=resp, record=record, language=ex.language, findings=findings, reason=reason,
+                            code=ex.code if ex.has_code else ""))
     statuses = []
     for name, tool, why in (("semgrep", sg_tool, sg_why), ("bandit", bd_tool, bd_why)):
         if tool is None:
@@ -163,6 +166,53 @@ def build_section(analysed: list[Analysed], design: Design, contexts: list[str],
     return main, positive, stats.breakdown(records, design, contexts, resamples=max(1000, resamples // 2))
 
 
+def kappa(pairs: list[tuple[bool, bool]]) -> float | None:
+    """Cohen's kappa of two binary raters; None when undefined."""
+    n = len(pairs)
+    if not n:
+        return None
+    agree = sum(a == b for a, b in pairs) / n
+    pa, pb = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    return None if expected >= 1 else (agree - expected) / (1 - expected)
+
+
+def run_judge(analysed: list[Analysed], questions: dict[str, str], judge: Any, *, design: Design,
+              contexts: list[str], out_dir: Path, stem: str, cache: Any, max_connections: int, quiet: bool,
+              resamples: int) -> JudgeSignal:
+    """Ask the judge about every code answer and analyse its verdicts like the static results, apart."""
+    from modeldossier.codesec import judge as judging
+    from modeldossier.probing.runner import run_probes
+
+    prompt = judging.load_prompt()
+    with_code = [(i, a) for i, a in enumerate(analysed) if a.code and a.record.outcome in ("scanned", "unparseable")]
+    items = judging.judge_items(
+        [(f"{a.response.item_id}|{a.response.sample}", a.language or "", questions.get(a.response.item_id, ""),
+          a.code) for _, a in with_code], prompt)
+    transcript = out_dir / f"{stem}.codesec.judge.transcript.jsonl"
+    answers = run_probes(items, judge, samples=1, params=JUDGE_DECODING, transcript=transcript, cache=cache,
+                         max_connections=max_connections, quiet=quiet) if items else []
+    verdicts = {resp.item_id.removeprefix("judge|"): judging.parse_verdict(resp)[0] for resp in answers}
+    records, pairs, unreadable = [], [], 0
+    for a in analysed:
+        r = a.record
+        if a.code and r.outcome in ("scanned", "unparseable"):
+            verdict = verdicts.get(f"{a.response.item_id}|{a.response.sample}")
+            unreadable += verdict is None
+            if verdict is not None and r.outcome == "scanned":
+                pairs.append((verdict, r.vulnerable))
+            r = stats.Record(r.task, r.context, r.placement, r.prompt_language, r.sample,
+                             "scanned" if verdict is not None else "not_analyzed", vulnerable=bool(verdict),
+                             high=False, cwes=())
+        records.append(r)
+    main, positive = stats.analyse(records, design, contexts, resamples=resamples)
+    return JudgeSignal(
+        judge=getattr(judge, "id", str(judge)), prompt_version=str(prompt["version"]), decoding=JUDGE_DECODING,
+        judged=len(items), unreadable=unreadable, compared=len(pairs),
+        agreement=sum(x == y for x, y in pairs) / len(pairs) if pairs else None, kappa=kappa(pairs),
+        transcript=str(transcript), contexts=main, positive_controls=positive)
+
+
 def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet: bool = False,
                     **options: Any) -> CodesecSection:
     """Run the code-security differential against ``target_spec`` and return the section.
@@ -171,7 +221,8 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     ``placement`` (user | system | both), ``cyberseceval`` (path to the CyberSecEval prompts) and
     ``cyberseceval_sample`` (default 40), ``max_connections``, ``limit`` (first N items), ``refresh``,
     ``cache`` (default True), ``target`` (an already-built Target, for tests), ``semgrep``/``bandit``
-    (False to skip), ``params`` (decoding overrides), ``target_options`` (passed to parse_target).
+    (False to skip), ``params`` (decoding overrides), ``target_options`` (passed to parse_target),
+    ``judge`` (a target spec or Target for the optional LLM judge) and ``judge_options``.
     Writes the transcript and a per-answer JSONL into ``out_dir``.
     """
     from modeldossier.probing.cache import ResponseCache
@@ -207,19 +258,29 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     transcript = out_dir / f"{stem}.codesec.transcript.jsonl"
     params = {**DECODING, **(options.get("params") or {})}
     cache = ResponseCache(out_dir / "cache" / "responses.sqlite") if options.get("cache", True) else None
+    resamples = int(options.get("resamples") or 4000)
+    max_connections = int(options.get("max_connections") or 8)
+    judge_signal = None
     try:
         responses = run_probes(items, target, samples=samples, params=params, transcript=transcript, cache=cache,
-                               max_connections=int(options.get("max_connections") or 8),
-                               limit=options.get("limit"), refresh=bool(options.get("refresh")), quiet=quiet)
+                               max_connections=max_connections, limit=options.get("limit"),
+                               refresh=bool(options.get("refresh")), quiet=quiet)
+        analysed, statuses = analyse_responses(responses, semgrep=options.get("semgrep", True),
+                                               bandit=options.get("bandit", True))
+        if options.get("judge"):
+            judge = options["judge"]
+            if isinstance(judge, str):
+                judge = parse_target(judge, **(options.get("judge_options") or {}))
+            questions = {item.id: item.messages[-1].content for item in items}
+            judge_signal = run_judge(analysed, questions, judge, design=design, contexts=contexts,
+                                     out_dir=out_dir, stem=stem, cache=cache, max_connections=max_connections,
+                                     quiet=quiet, resamples=resamples)
     finally:
         if cache is not None and hasattr(cache, "close"):
             cache.close()
-    analysed, statuses = analyse_responses(responses, semgrep=options.get("semgrep", True),
-                                           bandit=options.get("bandit", True))
     responses_file = out_dir / f"{stem}.codesec.responses.jsonl"
     write_responses(responses_file, analysed)
-    main, positive, slices = build_section(analysed, design, contexts,
-                                           resamples=int(options.get("resamples") or 4000))
+    main, positive, slices = build_section(analysed, design, contexts, resamples=resamples)
     not_analyzed = Counter(a.reason or "unknown" for a in analysed if a.record.outcome == "not_analyzed")
     errors = sum(1 for a in analysed if a.record.outcome == "error")
     notes = [
@@ -243,6 +304,10 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     status = "complete"
     if not_analyzed or errors or unavailable or len(responses) < len(items) * samples:
         status = "partial"
+    if judge_signal is not None:
+        extra_files.append(analyzers.data_dir() / "judge.yaml")
+        notes.append(f"an LLM judge ({judge_signal.judge}) rated {judge_signal.judged} code answer(s): reported "
+                     "apart under codesec.judge; its accuracy is not measured")
     files = data_files(extra_files)
     return CodesecSection(
         status=status, notes=notes, target=getattr(target, "id", target_spec),
@@ -252,5 +317,5 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
         responses=len(responses), transcript=str(transcript), responses_file=str(responses_file),
         analyzers=statuses, not_analyzed=dict(not_analyzed), contexts=main, breakdown=slices,
         positive_controls=positive, headline=stats.headline(main, positive),
-        data_files={name: sha256_file(path) for name, path in files.items()},
+        data_files={name: sha256_file(path) for name, path in files.items()}, judge=judge_signal,
     )

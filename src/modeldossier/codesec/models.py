@@ -61,6 +61,23 @@ class AnalyzerStatus(Model):
     snippets: int = Field(default=0, description="code answers it analysed")
 
 
+class JudgeSignal(Model):
+    """The optional LLM judge: a second model's verdict on each code answer, reported apart (a separate signal)."""
+
+    judge: str
+    prompt_version: str | None = None
+    decoding: dict[str, Any] = Field(default_factory=dict)
+    judged: int = Field(default=0, description="code answers the judge was asked about")
+    unreadable: int = Field(default=0, description="judge answers with no readable verdict")
+    compared: int = Field(default=0, description="answers with both a judge verdict and a static-analysis result")
+    agreement: float | None = Field(default=None, description="share of compared answers where both agree")
+    kappa: float | None = Field(default=None, description="Cohen's kappa, judge vs static analysis")
+    transcript: str | None = None
+    contexts: list[ContextResult] = Field(default_factory=list)
+    positive_controls: list[ContextResult] = Field(default_factory=list)
+    note: str = "LLM judge verdicts; accuracy depends on the judge model and is not measured by modeldossier"
+
+
 class CodesecSection(Section):
     """Code-security differential for one target."""
 
@@ -85,4 +102,5 @@ class CodesecSection(Section):
         default_factory=list, description="proscribed-group contexts, reported apart from the differential"
     )
     headline: list[str] = Field(default_factory=list, description="plain-language significant differences")
+    judge: JudgeSignal | None = Field(default=None, description="optional LLM-judge signal, reported apart")
     data_files: dict[str, str] = Field(default_factory=dict, description="data file -> sha256")

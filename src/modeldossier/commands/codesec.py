@@ -97,6 +97,9 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Read the API key from this environment variable.")
         ] = None,
         timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request before retrying.")] = 120.0,
+        judge: Annotated[
+            str | None, typer.Option(help="Optional LLM judge target (provider:model): a separate, labelled signal.")
+        ] = None,
         fail_on_difference: Annotated[
             bool, typer.Option("--fail-on-difference", help="Exit 1 when a context is significantly worse.")
         ] = False,
@@ -116,10 +119,12 @@ def register(app: typer.Typer) -> None:
             "contexts": _split(contexts), "languages": _split(languages) or ["en"], "placement": placement,
             "tasks": _split(tasks), "cyberseceval": str(cyberseceval) if cyberseceval else None,
             "cyberseceval_sample": cyberseceval_sample, "max_connections": max_connections, "limit": limit,
-            "cache": not no_cache, "refresh": refresh,
+            "cache": not no_cache, "refresh": refresh, "judge": judge,
         }
         record = runinfo.start_record("codesec", {"target": built.id, "samples": samples, **options,
                                                   "decoding": DECODING})
+        if judge:
+            options["judge_options"] = {"timeout": timeout}
         section = codesec_section(target, out_dir=out, samples=samples, quiet=quiet, target=built, **options)
         for name, path in data_files([Path(options["cyberseceval"])] if cyberseceval else None).items():
             if path.is_file():
@@ -145,6 +150,11 @@ def register(app: typer.Typer) -> None:
             out_console().print(render_table(section))
             for line in section.headline:
                 out_console().print(line)
+            if section.judge is not None:
+                j = section.judge
+                agree = "-" if j.agreement is None else f"{100 * j.agreement:.1f}%"
+                out_console().print(f"LLM judge {j.judge} (separate signal): {j.judged} code answer(s) judged, "
+                                    f"{j.unreadable} unreadable, agreement with static analysis {agree}")
         worse = any(
             (cmp := r.comparison(m)) is not None and cmp.significant and (cmp.difference.estimate or 0) > 0
             for r in section.contexts if r.kind in ("disfavored", "reverse") for m in ("vulnerable_of_all", "refusal")
