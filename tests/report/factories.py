@@ -48,9 +48,39 @@ def artifacts(
     )
 
 
+def _supported(model, **values) -> dict:
+    """Only the keyword arguments this version of ``model`` has fields for."""
+    return {k: v for k, v in values.items() if k in model.model_fields}
+
+
+def _provenance_extras(family: str | None) -> dict:
+    import modeldossier.provenance.models as pm
+
+    extras = {}
+    if hasattr(pm, "HubLink"):
+        extras["lineage"] = [
+            pm.HubLink(repo_id="acme/chat-7b", author="acme", base_models=["Qwen/Qwen2.5-7B"], relation="finetune"),
+            pm.HubLink(repo_id="Qwen/Qwen2.5-7B", author="Qwen", license="apache-2.0"),
+        ]
+    if hasattr(pm, "VocabMatch") and family:
+        extras["vocab_matches"] = [
+            pm.VocabMatch(reference="qwen2.5", family=family, set_overlap=0.998, positional_overlap=0.997,
+                          relation="identical"),
+            pm.VocabMatch(reference="llama-3", family="llama3", set_overlap=0.31, positional_overlap=0.0,
+                          relation="unrelated"),
+        ]
+    if hasattr(pm, "TokenizerFingerprint"):
+        extras["fingerprints"] = [pm.TokenizerFingerprint(
+            source="tokenizer.json", origin="tokenizer.json", tokenizer_model="BPE", vocab_size=151643,
+            chkhsh="e636dc30a262dcc0d8c323492e32ae2b", llama_cpp_pre="qwen2",
+        )]
+    return _supported(ProvenanceSection, **extras, declared_family="llama3", author="acme")
+
+
 def provenance(undeclared: bool | None = True, root_country: str | None = "CN", author_country: str | None = "US",
                family: str | None = "qwen2") -> ProvenanceSection:
     return ProvenanceSection(
+        **_provenance_extras(family),
         declared=[Evidence(kind="model_card.base_model", value="meta-llama/Llama-3.1-8B", source="README.md")],
         observed=[
             Evidence(kind="tokenizer.chkhsh", value="e636dc30a262dcc0d8c323492e32ae2b", source="tokenizer.json"),
@@ -127,8 +157,21 @@ def codesec(gap: float = 0.2, contexts: tuple[str, ...] = ("tibet", "uyghur")) -
             context=ctx, control="control-us", n=n, refusal=wilson(3, n), vulnerable_of_code=rate,
             cwe_counts={"CWE-89": k // 2, "CWE-22": k - k // 2}, **_versus(newcombe_difference(rate, control)),
         ))
+    extras = {}
+    try:
+        from modeldossier.codesec.models import AnalyzerStatus
+
+        extras["analyzers"] = [
+            AnalyzerStatus(name="bandit", version="1.9.4", available=True, snippets=240),
+            AnalyzerStatus(name="semgrep", available=False, reason="not installed"),
+        ]
+    except ImportError:
+        pass
+    extras["headline"] = [f"{ctx}: vulnerable code more often than control" for ctx in contexts[:1]]
+    extras["positive_controls"] = [ContextResult(context="proscribed-group", control="control-us", n=n,
+                                                 vulnerable_of_code=wilson(30, n))]
     return CodesecSection(target="openai:http://localhost:8000/v1/chat-7b", task_set_version="1.0",
-                          samples=5, contexts=rows)
+                          samples=5, contexts=rows, **_supported(CodesecSection, **extras))
 
 
 def run_section(not_run: dict[str, str] | None = None) -> RunSection:

@@ -123,7 +123,7 @@ def _extra_fields(section: Any, name: str) -> dict[str, Any]:
     if section is None or not hasattr(section, "model_dump"):
         return {}
     try:
-        dumped = section.model_dump(mode="json")
+        dumped = section.model_dump(mode="json", exclude_defaults=True)
     except Exception:  # noqa: BLE001 - a section from another model version: show what the template knows
         return {}
     return {k: v for k, v in dumped.items() if k not in KNOWN_FIELDS.get(name, set()) and v not in (None, [], {}, "")}
