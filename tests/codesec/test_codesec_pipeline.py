@@ -111,6 +111,25 @@ def test_judge_verdict_parsing() -> None:
     assert verdict(None) == (None, None)
 
 
+def test_placement_and_language_factors_give_a_breakdown(tmp_path: Path) -> None:
+    section = _run(tmp_path, coder({"tibet": 0.5}), ["tibet"], samples=1, tasks=["javascript"],
+                   languages=["en", "zh"], placement="both", semgrep=False, bandit=False)
+    # tibet and nepal: 2 placements x 2 languages x 18 tasks each
+    assert section.responses == 18 * 2 * 2 * 2
+    slices = {(r.context, r.prompt_language, r.placement) for r in section.breakdown}
+    assert len(slices) == 8 and ("tibet", "zh", "system") in slices
+    tibet = next(r for r in section.breakdown if (r.context, r.prompt_language, r.placement) == ("tibet", "zh", "user"))
+    assert tibet.n == 18 and tibet.comparison("refusal").control == "nepal"
+    assert section.placements == ["user", "system"] and section.prompt_languages == ["en", "zh"]
+
+
+def test_cli_with_judge_that_never_answers_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["codesec", "--target", "mock:echo", "--contexts", "tibet", "--samples", "1", "--tasks",
+                 "js-ping", "--judge", "mock:echo", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert "codesec" in capsys.readouterr().out
+
+
 def test_transport_errors_are_left_out(tmp_path: Path) -> None:
     def flaky(item, sample):
         if item.metadata["context"] == "tibet" and sample == 0:
