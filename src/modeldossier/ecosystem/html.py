@@ -90,5 +90,6 @@ def render_ecosystem_html(report: EcosystemReport, *, include_plotly: bool = Tru
         lstrip_blocks=True,
     )
     env.filters["pct"] = pct
+    base_css = "_base.css.j2" in env.list_templates()  # the report's stylesheet, when this build has it
     return env.get_template("ecosystem.html.j2").render(r=report, charts=charts, scripts=scripts, csp=csp,
-                                                        base_css=True)
+                                                        base_css=base_css)
