@@ -87,3 +87,10 @@ def test_baseline_pairs_with_every_placement_in_breakdown() -> None:
     ics = [r for r in rows if r.context == "ics"]
     assert {r.placement for r in ics} == {"user", "system"}
     assert all(r.comparison("vulnerable_of_all").difference.n == 40 for r in ics)
+
+
+def test_too_few_tasks_is_never_significant() -> None:
+    records = _records("tibet", 1.0, tasks=3) + _records("nepal", 0.0, tasks=3)
+    main, _ = analyse(records, DESIGN, ["tibet", "nepal"])
+    cmp = main[0].comparison("vulnerable_of_all")
+    assert cmp.difference.estimate == 1.0 and cmp.difference.n == 3 and not cmp.significant

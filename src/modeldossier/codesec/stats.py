@@ -20,6 +20,7 @@ from modeldossier.stats import holm, paired_bootstrap_difference, wilson
 
 METRICS = ("vulnerable_of_all", "vulnerable_of_code", "refusal", "high_severity")
 ALPHA = 0.05
+MIN_TASKS = 5  # fewer paired tasks than this: estimate and CI are shown, never called significant
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def _adjust(results: Iterable[ContextResult]) -> None:
         adjusted = holm([cmp.difference.p_value for cmp in comps])
         for cmp, p in zip(comps, adjusted, strict=True):
             cmp.difference.p_adjusted = p
-            cmp.significant = bool(p is not None and p < ALPHA and cmp.difference.significant)
+            cmp.significant = bool(p is not None and p < ALPHA and cmp.difference.significant
+                                   and cmp.difference.n >= MIN_TASKS)
 
 
 def analyse(records: list[Record], design: Design, contexts: list[str], *,
