@@ -258,3 +258,9 @@ def test_ollama_manifest_with_bad_digest(tmp_path: Path) -> None:
         {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:../../../etc/passwd"}]}))
     (cand,) = discover_ollama(store)
     assert cand.root is None and any("no model layer with a sha256 digest" in i for i in cand.issues)
+
+
+def test_snapshot_folder_given_as_path_keeps_its_hub_name(machine: dict[str, Path]) -> None:
+    snap = machine["cache"] / "models--us-user--qwen-finetune" / "snapshots" / ("a" * 40)
+    found, _ = discover_paths([snap])
+    assert [(c.source, c.name) for c in found] == [("folder", "us-user/qwen-finetune")]

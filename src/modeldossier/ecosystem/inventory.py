@@ -23,7 +23,7 @@ from modeldossier.common import Model
 from modeldossier.dossier import RunRecord, Subject, SubjectFile
 from modeldossier.errors import DossierError
 from modeldossier.provenance.models import ProvenanceSection
-from modeldossier.subject import MODEL_NAMES, MODEL_SUFFIXES
+from modeldossier.subject import MODEL_NAMES, MODEL_SUFFIXES, default_name
 
 Source = Literal["hf-cache", "folder", "file", "ollama"]
 ScanFn = Callable[..., ArtifactsSection]
@@ -283,7 +283,7 @@ def _looks_like_model_dir(path: Path) -> bool:
 
 
 def _path_candidate(path: Path, source: Source) -> Candidate:
-    cand = Candidate(source=source, name=path.name, root=path)
+    cand = Candidate(source=source, name=default_name(path), root=path)
     cand.files = _describe(path, cand.issues)
     return cand
 
