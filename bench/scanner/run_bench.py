@@ -380,12 +380,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gib", type=float, default=1.0, help="Size of the throughput files in GiB.")
     parser.add_argument("--hash", action="store_true", help="Also time --hash against sha256sum.")
     parser.add_argument("--timeout", type=float, default=600.0, help="Seconds per tool run.")
+    parser.add_argument("--only-big", action="store_true", help="Only the throughput part.")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    for sub in ("pickle", "formats"):
-        shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     bin_dir = None if args.no_peers else ensure_bench_venv()
+    if args.only_big:
+        big_table, big_data = throughput(out, bin_dir, args.gib, args.hash, args.timeout)
+        print(big_table)
+        (out / "throughput.md").write_text(big_table + "\n")
+        (out / "throughput.json").write_text(json.dumps(big_data, indent=2, default=str))
+        return 0
+    for sub in ("pickle", "formats"):
+        shutil.rmtree(out / sub, ignore_errors=True)
     samples = write_corpora(out)
     counts = {lab: sum(s.label == lab for s in samples) for lab in ("malicious", "benign", "malformed")}
     print(f"corpus: {counts}")

@@ -31,6 +31,7 @@ EVIL = b"\x80\x04\x8c\x02os\x8c\x06system\x93(\x8c\x01xtR."
     ("config.json", b'{"auto_map": {"AutoModel": "m.M"}}', "hf-config"),
     ("tokenizer_config.json", b'{"chat_template": "{{ x }}"}', "hf-config"),
     ("run.py", b"import os\nprint(1)\n", "python-source"),
+    ("chat_template.jinja", b"{{ messages[0]['content'] }}", "chat-template"),
     ("README.md", b"# A model\n\nIt works.\n", "text"),
     ("empty.bin", b"", "empty"),
     ("rand.bin", bytes(range(256)) * 4, "binary"),
@@ -138,3 +139,11 @@ def test_checker_protocol_receives_stream_at_zero_and_display_name(tmp_path, mon
     section = scan_section([tmp_path / "a.zip"])
     assert seen == [(0, f"{tmp_path / 'a.zip'}!inner/m.gguf", 24, b"GGUF")]
     assert section.files[1].member_of == str(tmp_path / "a.zip")
+
+
+def test_real_model_folder_has_no_findings_at_medium_or_above(minilm_dir):
+    section = scan_section([minilm_dir])
+    serious = [f for f in section.findings if f.severity.at_least(Severity.MEDIUM)]
+    assert serious == []
+    formats = {os.path.basename(r.path): r.format for r in section.files}
+    assert formats["model.safetensors"] == "safetensors" and formats["README.md"] == "text"

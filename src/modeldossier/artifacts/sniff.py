@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import struct
@@ -150,29 +151,43 @@ def _text_kind(head: bytes, size: int, name: str) -> str:
     if "\x00" in text:
         return BINARY
     stripped = text.lstrip()
+    if name.endswith((".jinja", ".j2")):
+        return CHAT_TEMPLATE
     if stripped[:1] in ("{", "["):
         if "auto_map" in text or "chat_template" in text:
             return HF_CONFIG
         if size <= HEAD_BYTES:
             try:
                 json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return TEXT
-        return JSON
-    if name.endswith((".jinja", ".j2")):
-        return CHAT_TEMPLATE
-    if name.endswith(".py") or _looks_like_python(text):
+            return JSON
+        return JSON if name.lower().endswith(".json") else TEXT
+    if name.endswith(".py"):
+        return PYTHON
+    if not name.lower().endswith(_PROSE_SUFFIXES) and _looks_like_python(text):
         return PYTHON
     return TEXT
 
 
+_PROSE_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".yaml", ".yml", ".cfg", ".toml", ".csv", ".tsv", ".ini",
+                   ".html", ".xml", ".gitattributes", ".gitignore")
+
+
 def _looks_like_python(text: str) -> bool:
+    """Python source without a .py name: import/def lines and the whole head parses as Python."""
     lines = [ln for ln in text.splitlines()[:200] if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return False
     starts = ("import ", "from ", "def ", "class ", "async def ", "if __name__")
     hits = sum(1 for ln in lines if ln.startswith(starts))
-    return hits >= 2 or (hits >= 1 and len(lines) <= 5)
+    if not (hits >= 2 or (hits >= 1 and len(lines) <= 5)):
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def sniff_bytes(data: bytes, name: str = "") -> str:
