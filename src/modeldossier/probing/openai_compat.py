@@ -1,17 +1,18 @@
-"""OpenAI-compatible chat completions over httpx (vLLM, SGLang, Ollama, llama.cpp, LM Studio, cloud APIs)."""
+"""OpenAI-compatible chat completions (vLLM, SGLang, Ollama, llama.cpp, LM Studio, cloud APIs)."""
 
 from __future__ import annotations
 
 import email.utils
+import json
+import os
 import re
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from modeldossier import __version__
 from modeldossier.probing.base import TargetError, redact_secrets
+from modeldossier.probing.http11 import HTTPResult, HttpxClient, LeanHTTPClient, TransportFailure
 from modeldossier.probing.models import ProbeItem, ProbeResponse
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
@@ -74,6 +75,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _proxy_configured() -> bool:
+    """True when the environment routes plain HTTP through a proxy (then httpx's own transport is used)."""
+    return any(os.environ.get(name) for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"))
+
+
 class OpenAICompatTarget:
     """A model behind ``POST {base_url}/chat/completions``."""
 
@@ -97,9 +103,9 @@ class OpenAICompatTarget:
         self.id = f"{provider}:{model}"
         self._api_key = api_key
         self._api_key_source = api_key_source
-        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._read_timeout, self._connect_timeout = timeout, connect_timeout
         self._extra_headers = dict(headers or {})
-        self._client: httpx.AsyncClient | None = None
+        self._client: LeanHTTPClient | HttpxClient | None = None
 
     def __repr__(self) -> str:
         return f"OpenAICompatTarget({self.id!r}, base_url={self.base_url!r})"
@@ -124,10 +130,10 @@ class OpenAICompatTarget:
         headers = {"User-Agent": f"modeldossier/{__version__}", **self._extra_headers}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url, headers=headers, timeout=self._timeout, limits=limits
-        )
+        lean = self.base_url.startswith("http://") and not _proxy_configured()
+        client = LeanHTTPClient if lean else HttpxClient
+        self._client = client(self.base_url, headers=headers, connect_timeout=self._connect_timeout,
+                              read_timeout=self._read_timeout, max_connections=max_connections)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -138,35 +144,23 @@ class OpenAICompatTarget:
         if self._client is None:
             await self.open(max_connections=8)
         assert self._client is not None
-        body = {"model": self.model, "messages": [m.model_dump() for m in item.messages], **params}
+        body = {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in item.messages],
+                **params}
         started = time.perf_counter()
         try:
-            reply = await self._client.post("/chat/completions", json=body)
-        except httpx.ConnectError as exc:
-            raise TargetError(
-                self.redact(f"cannot connect to {self.base_url}: {exc or type(exc).__name__}"),
-                kind="unreachable",
-                retryable=True,
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise TargetError(
-                f"timed out after {time.perf_counter() - started:.1f}s ({type(exc).__name__})",
-                kind="timeout",
-                retryable=True,
-            ) from None
-        except httpx.TransportError as exc:  # connection reset, protocol error
-            raise TargetError(
-                self.redact(f"connection error: {type(exc).__name__}: {exc}"), kind="connection", retryable=True
-            ) from None
-        latency = time.perf_counter() - started
-        return self._parse(item, sample, reply, latency)
+            reply = await self._client.post("/chat/completions", json.dumps(body).encode("utf-8"))
+        except TransportFailure as exc:
+            kind = {"connect": "unreachable", "timeout": "timeout"}.get(exc.kind, "connection")
+            where = f"cannot connect to {self.base_url}: " if kind == "unreachable" else ""
+            raise TargetError(self.redact(f"{where}{exc}"), kind=kind, retryable=True) from None
+        return self._parse(item, sample, reply, time.perf_counter() - started)
 
-    def _snippet(self, reply: httpx.Response) -> str:
-        text = reply.text[:_SNIPPET].replace("\n", " ").strip()
+    def _snippet(self, reply: HTTPResult) -> str:
+        text = reply.body[:_SNIPPET].decode("utf-8", errors="replace").replace("\n", " ").strip()
         return self.redact(text)
 
-    def _parse(self, item: ProbeItem, sample: int, reply: httpx.Response, latency: float) -> ProbeResponse:
-        status = reply.status_code
+    def _parse(self, item: ProbeItem, sample: int, reply: HTTPResult, latency: float) -> ProbeResponse:
+        status = reply.status
         if status in (401, 403):
             hint = f" (key from {self._api_key_source})" if self._api_key else " (no API key was given)"
             raise TargetError(
@@ -203,7 +197,7 @@ class OpenAICompatTarget:
                 error=f"HTTP {status}: {snippet}",
             )
         try:
-            data = reply.json()
+            data = json.loads(reply.body)
             choice = data["choices"][0]
             message = choice.get("message") or {}
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
