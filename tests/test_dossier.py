@@ -105,3 +105,8 @@ def test_dossier_validates_against_its_json_schema() -> None:
     d = Dossier(subject=_subject(), artifacts=_artifacts())
     d.run.records.append(finish(start_record("scan"), ["artifacts"]))
     jsonschema.validate(json.loads(d.to_json()), dio.json_schema())
+
+
+def test_saved_files_are_world_readable(tmp_path: Path) -> None:
+    path = dio.save(Dossier(subject=_subject()), tmp_path / "d.json")
+    assert path.stat().st_mode & 0o777 == 0o644
