@@ -48,7 +48,8 @@ def server():
         yield srv
 
 
-def test_faults_are_retried_and_answers_recorded_once(server, tmp_path):
+@pytest.mark.parametrize("client", ["lean", "httpx"])
+def test_faults_are_retried_and_answers_recorded_once(server, tmp_path, client):
     server.faults = {
         "question 1": ["429"],
         "question 2": ["500", "503"],
@@ -59,7 +60,7 @@ def test_faults_are_retried_and_answers_recorded_once(server, tmp_path):
         "question 7": ["filter"],
         "question 8": ["400block"],
     }
-    target = parse_target(f"openai:{server.url}/fake-model", api_key=KEY, timeout=0.5)
+    target = parse_target(f"openai:{server.url}/fake-model", api_key=KEY, timeout=0.5, http_client=client)
     cache = ResponseCache(tmp_path / "cache.sqlite")
     stats = RunStats()
     started = time.perf_counter()
@@ -107,9 +108,10 @@ def test_reasoning_split_from_think_blocks(tmp_path):
     assert out[0].reasoning == "considering: why [think]"
 
 
-def test_wrong_key_fails_fast_without_leaking_it(server, tmp_path):
+@pytest.mark.parametrize("client", ["lean", "httpx"])
+def test_wrong_key_fails_fast_without_leaking_it(server, tmp_path, client):
     wrong = "sk-wrong-KEY-9876543210"
-    target = parse_target(f"openai:{server.url}/fake-model", api_key=wrong)
+    target = parse_target(f"openai:{server.url}/fake-model", api_key=wrong, http_client=client)
     with pytest.raises(DossierError) as info:
         run_probes(items(50), target, transcript=tmp_path / "t.jsonl", max_connections=4, retry=FAST)
     message = str(info.value)

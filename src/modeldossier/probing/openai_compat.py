@@ -95,6 +95,7 @@ class OpenAICompatTarget:
         timeout: float = 120.0,
         connect_timeout: float = 10.0,
         headers: dict[str, str] | None = None,
+        http_client: str = "auto",
     ) -> None:
         self.provider = provider
         self.model = model
@@ -105,6 +106,9 @@ class OpenAICompatTarget:
         self._api_key_source = api_key_source
         self._read_timeout, self._connect_timeout = timeout, connect_timeout
         self._extra_headers = dict(headers or {})
+        if http_client not in ("auto", "lean", "httpx"):
+            raise ValueError(f"http_client must be auto, lean or httpx, not {http_client!r}")
+        self._http_client = http_client
         self._client: LeanHTTPClient | HttpxClient | None = None
 
     def __repr__(self) -> str:
@@ -131,6 +135,7 @@ class OpenAICompatTarget:
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         lean = self.base_url.startswith("http://") and not _proxy_configured()
+        lean = lean if self._http_client == "auto" else self._http_client == "lean"
         client = LeanHTTPClient if lean else HttpxClient
         self._client = client(self.base_url, headers=headers, connect_timeout=self._connect_timeout,
                               read_timeout=self._read_timeout, max_connections=max_connections)

@@ -98,8 +98,8 @@ def parse_target(
     """Build the target a spec names. DossierError for an unknown provider, a bad URL or a missing key.
 
     Options: ``api_key_env`` (name of the variable holding the key), ``revision``, ``timeout``,
-    ``connect_timeout``, ``headers`` (OpenAI-compatible); ``script``, ``latency``, ``name`` (mock);
-    ``device``, ``dtype`` (transformers).
+    ``connect_timeout``, ``headers``, ``http_client`` (auto|lean|httpx) (OpenAI-compatible);
+    ``script``, ``latency``, ``name`` (mock); ``device``, ``dtype`` (transformers).
     """
     environ = os.environ if environ is None else environ
     provider_name, sep, rest = spec.partition(":")
@@ -174,7 +174,7 @@ def _openai(
         base_url=base_url,
         api_key=api_key,
         api_key_source=key_source,
-        **_pick(options, "revision", "timeout", "connect_timeout", "headers"),
+        **_pick(options, "revision", "timeout", "connect_timeout", "headers", "http_client"),
     )
 
 
