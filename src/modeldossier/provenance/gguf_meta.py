@@ -15,7 +15,8 @@ from modeldossier.errors import DossierError
 
 MAGIC = b"GGUF"
 MAX_KV = 100_000
-MAX_ARRAY = 20_000_000
+MAX_ARRAY = 4_000_000
+MAX_NESTING = 4
 MAX_STRING = 64 * 1024 * 1024
 
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
@@ -46,7 +47,9 @@ class _Cursor:
             raise GGUFFormatError(f"{self.path.name}: string of {n} bytes at byte {self.pos} exceeds the limit")
         return bytes(self.take(n)).decode("utf-8", errors="replace")
 
-    def value(self, vtype: int) -> Any:
+    def value(self, vtype: int, depth: int = 0) -> Any:
+        if depth > MAX_NESTING:
+            raise GGUFFormatError(f"{self.path.name}: arrays nested deeper than {MAX_NESTING} at byte {self.pos}")
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
         if vtype == _STRING:
@@ -63,7 +66,7 @@ class _Cursor:
                 raw = self.take(size * count)
                 return list(struct.unpack(f"<{count}{fmt[1]}", raw))
             if etype == _ARRAY:
-                return [self.value(_ARRAY) for _ in range(count)]
+                return [self.value(_ARRAY, depth + 1) for _ in range(count)]
             raise GGUFFormatError(f"{self.path.name}: unknown array element type {etype}")
         raise GGUFFormatError(f"{self.path.name}: unknown value type {vtype} at byte {self.pos}")
 

@@ -59,11 +59,22 @@ def _family_author(family: str) -> str | None:
     return None
 
 
+def _rel(path: Path, root: Path | None) -> str:
+    """A path as shown in the dossier: relative to the subject's folder (no local absolute paths)."""
+    if root is not None and root.is_dir():
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return path.name
+
+
 def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSection) -> list[fingerprint.Vocab]:
     vocabs = []
     if declared.tokenizer_json is not None:
         try:
             fp, voc = fingerprint.fingerprint_tokenizer_json(declared.tokenizer_json)
+            fp.source = voc.source = _rel(declared.tokenizer_json, root)
             section.fingerprints.append(fp)
             vocabs.append(voc)
         except DossierError as exc:
@@ -75,10 +86,11 @@ def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSect
     for path in declared.gguf_files:
         try:
             fp, voc = fingerprint.fingerprint_gguf(path, declared.gguf_meta.get(path))
+            fp.source = voc.source = _rel(path, root)
             section.fingerprints.append(fp)
             vocabs.append(voc)
         except DossierError as exc:
-            section.observed.append(Evidence(kind="gguf.vocabulary", source=path.name, available=False,
+            section.observed.append(Evidence(kind="gguf.vocabulary", source=_rel(path, root), available=False,
                                              reason=str(exc)))
     return vocabs
 
