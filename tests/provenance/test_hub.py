@@ -122,3 +122,17 @@ def test_origin_section_with_hub_id(hub_server):
 def test_origin_section_offline_flag_skips_hub(hub_server, httpserver):
     section = origin_section(None, "someuser/qwen-chat-ft", online=False)
     assert not httpserver.log and any("offline" in n for n in section.notes)
+
+
+def test_online_walks_declared_base_for_local_files(hub_server, tmp_path):
+    hub_server(info("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B"), info("Qwen/Qwen2.5-7B"))
+    folder = tmp_path / "local-ft"
+    folder.mkdir()
+    (folder / "README.md").write_text("---\nbase_model: Qwen/Qwen2.5-7B-Instruct\n---\n")
+    (folder / "config.json").write_text('{"model_type": "qwen2"}')
+    section = origin_section(folder, None, online=True)
+    assert [link.repo_id for link in section.lineage] == ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B"]
+    assert section.lineage_root == "Qwen/Qwen2.5-7B" and section.lineage_root_country.country == "CN"
+    assert section.author is None and section.declared_base == "Qwen/Qwen2.5-7B-Instruct"
+    local = origin_section(folder, None)  # default: no Hub id -> no network
+    assert local.lineage == [] and local.lineage_root == "Qwen/Qwen2.5-7B-Instruct"

@@ -31,6 +31,13 @@ def test_hub_authors_resolve(hub, expected):
     assert lookup(f"{hub}/some-model-7B").country == expected[1]
 
 
+def test_gguf_style_organization_names():
+    """llama.cpp's converter writes Hub organizations as titles ('meta-llama' -> 'Meta Llama')."""
+    assert lookup("Meta Llama").organization == "Meta"
+    assert lookup("Deepseek Ai").country == "CN"
+    assert lookup("Mistralai").country == "FR"
+
+
 def test_organization_names_and_aliases():
     assert lookup("Alibaba Cloud").country == "CN"
     assert lookup("mistral-ai").organization == "Mistral AI"

@@ -173,7 +173,7 @@ def _declared_families(base: str | None) -> tuple[set[str], str | None]:
 
 
 def _subject_author(root: Path | None, hub_id: str | None, hub: HubResult, declared: Declared) -> str | None:
-    if hub.chain and hub.chain[0].author:
+    if hub_id and hub.chain and hub.chain[0].author:
         return hub.chain[0].author
     if hub_id and "/" in hub_id:
         return hub_id.split("/", 1)[0]
@@ -219,6 +219,7 @@ def origin_section(root: Path | None, hub_id: str | None, *, online: bool | None
             if not hub.reached_network:
                 section.notes.append("Hub not reached: declared local evidence only")
     section.lineage = hub.chain
+    subject_link = hub.chain[0] if hub_id and hub.chain else None  # the chain starts at the declared base otherwise
 
     vocabs = _fingerprints(declared, Path(root) if root is not None else None, section)
     observed = _observe(section, declared, vocabs)
@@ -231,14 +232,14 @@ def origin_section(root: Path | None, hub_id: str | None, *, online: bool | None
     author = _subject_author(Path(root) if root is not None else None, hub_id, hub, declared)
     section.author = author
     base, base_source = _declared_base(declared, author)
-    if hub.chain and hub.chain[0].base_models and not base:
-        base, base_source = hub.chain[0].base_models[0], "Hub baseModels / cardData"
+    if subject_link and subject_link.base_models and not base:
+        base, base_source = subject_link.base_models[0], "Hub baseModels / cardData"
     section.declared_base = base
-    section.declared_base_relation = declared.base_relation or (hub.chain[0].relation if hub.chain else None)
+    section.declared_base_relation = declared.base_relation or (subject_link.relation if subject_link else None)
     if base:
         section.declared.append(Evidence(kind="declared_base", value=base, source=base_source))
-    if hub.chain and not section.license:
-        section.license = hub.chain[0].license
+    if subject_link and not section.license:
+        section.license = subject_link.license
     families, base_org = _declared_families(base)
     section.declared_family = " | ".join(sorted(families)) or None
     _flag_derivative(section, observed, families, base, base_org, author, [*declared.names, *(

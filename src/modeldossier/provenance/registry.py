@@ -55,6 +55,7 @@ class Registry:
 
     version: str
     by_hub: dict[str, Entry] = field(default_factory=dict)
+    by_hub_normalized: dict[str, Entry] = field(default_factory=dict)
     by_name: dict[str, Entry] = field(default_factory=dict)
     epoch: dict[str, Entry] = field(default_factory=dict)
     files: tuple[DataFile, ...] = ()
@@ -106,6 +107,7 @@ def load(directory: Path | None = None) -> Registry:
             registry.by_name[normalize(name)] = entry
         for hub in item.get("hub") or []:
             registry.by_hub[hub.casefold()] = entry
+            registry.by_hub_normalized[normalize(hub)] = entry
     registry.files = (
         DataFile(name=CURATED, version=registry.version, sha256=_sha(curated_path)),
         DataFile(name=EPOCH, version=epoch_version, sha256=_sha(epoch_path)),
@@ -168,6 +170,8 @@ def lookup(org_or_hub_author: str, registry: Registry | None = None) -> CountryA
             return _attribution(query, entry, f"organization name {author!r}", registry)
         if (entry := registry.epoch.get(key)) is not None:
             return _attribution(query, entry, f"organization name {author!r}", registry)
+        if (entry := registry.by_hub_normalized.get(key)) is not None:  # GGUF writes 'meta-llama' as 'Meta Llama'
+            return _attribution(query, entry, f"Hugging Face author {author!r} (spelling normalised)", registry)
     return CountryAttribution(
         query=query or None,
         evidence=[Evidence(kind="registry.match", value=query or None, source=f"{CURATED}, {EPOCH}",
