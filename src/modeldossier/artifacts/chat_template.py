@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from modeldossier.artifacts.models import Finding
@@ -44,9 +45,10 @@ HIDDEN_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
                 r"system|safety|original)\b[^.\n]{0,40}\b(instructions?|prompts?|rules|guidelines|messages?|"
                 r"polic(y|ies))\b", re.I)),
     ("chat_template.hidden.secrecy", "injects an instruction to hide something from the user",
-     re.compile(r"\b(do not|don't|never)\s+(tell|reveal|mention|disclose|inform|let)\b[^.\n]{0,30}\b(user|anyone|"
-                r"this|them)\b|\bwithout (telling|informing|notifying)\b|\bsecretly\b|\bkeep this (secret|hidden)\b",
-                re.I)),
+     re.compile(r"\b(do not|don't|never)\s+(tell|reveal|mention|disclose|inform)\b[^.\n]{0,40}\b(this|these|the "
+                r"(above|following|hidden))\s+(rules?|instructions?|directives?|prompt|guidelines?)\b|"
+                r"\bwithout (telling|informing|notifying) (the user|them|anyone)\b|\bsecretly\b|"
+                r"\bkeep (this|these|it) (secret|hidden|confidential)\b", re.I)),
     ("chat_template.hidden.exfiltration", "injects an instruction to send conversation data somewhere",
      re.compile(r"\b(send|post|upload|forward|exfiltrate|transmit|leak|email)\b[^.\n]{0,60}\b(conversation|"
                 r"chat history|messages|credentials?|api keys?|tokens?|passwords?|secrets?|personal data)\b", re.I)),
@@ -62,6 +64,7 @@ HIDDEN_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
      re.compile(r"[A-Za-z0-9+/]{48,}={0,2}")),
 )
 _PROSE_INFO_CHARS = 400
+_EXAMPLE = re.compile(r"\b(format|example|e\.g\.|for instance|like this|as follows|schema)\b", re.I)
 # what makes a role-labelled literal an injection rather than a default system prompt
 _PRIVILEGED = re.compile(r"\b(grant|administrator|admin|override|ignore|bypass|unrestricted|jailbreak|disable|"
                          r"developer mode|password|secret|without (any )?(checks|restrictions|limits|filters)|"
@@ -72,6 +75,7 @@ _PRIVILEGED = re.compile(r"\b(grant|administrator|admin|override|ignore|bypass|u
 class _Literal:
     text: str
     line: int
+    in_tools: bool = False  # inside an `if tools` branch: format instructions for tool use live there
 
 
 @dataclass
@@ -80,6 +84,7 @@ class _Walk:
 
     findings: list[tuple[str, Severity, str, int, str]] = field(default_factory=list)
     literals: list[_Literal] = field(default_factory=list)
+    tools_depth: int = 0
 
     def add(self, rule: str, sev: Severity, msg: str, line: int, evidence: str) -> None:
         self.findings.append((rule, sev, msg, line, evidence[:200]))
@@ -107,7 +112,7 @@ def check_template(text: str, name: str, location: str) -> list[Finding]:
                            None))
         return out
     try:
-        tree = ImmutableSandboxedEnvironment().parse(text)
+        tree = _environment().parse(text)
     except TemplateSyntaxError as exc:
         out.append(finding("malformed.chat_template", Severity.MEDIUM, f"template does not parse: {exc.message}",
                            exc.lineno, None))
@@ -125,6 +130,22 @@ def check_template(text: str, name: str, location: str) -> list[Finding]:
     out.extend(finding(rule, sev, msg, line, ev) for rule, sev, msg, line, ev in walk.findings)
     out.extend(finding(*item) for item in _hidden(walk.literals))
     return _dedupe(out)
+
+
+class _GenerationTag(Extension):
+    """Parses Hugging Face's ``{% generation %}...{% endgeneration %}`` block (it marks assistant tokens)."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):  # type: ignore[no-untyped-def]
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body).set_lineno(lineno)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    """The parser Hugging Face uses for chat templates: sandboxed, loop controls, the generation block."""
+    return ImmutableSandboxedEnvironment(extensions=[loopcontrols, _GenerationTag])
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:
@@ -183,7 +204,7 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
     """Walk the AST; ``collect`` is True where string constants become template output."""
     line = node.lineno
     if isinstance(node, nodes.TemplateData):
-        walk.literals.append(_Literal(node.data, line))
+        walk.literals.append(_Literal(node.data, line, walk.tools_depth > 0))
         return
     if isinstance(node, nodes.Const):
         if isinstance(node.value, str):
@@ -192,7 +213,7 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
                          "string constant names a Python dunder attribute (sandbox escape building block)", line,
                          node.value)
             if collect:
-                walk.literals.append(_Literal(node.value, line))
+                walk.literals.append(_Literal(node.value, line, walk.tools_depth > 0))
         return
     if isinstance(node, nodes.Output):
         for child in node.nodes:
@@ -204,7 +225,9 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
                  f"template loads another template ({kind}): chat templates must be self-contained", line, kind)
     elif isinstance(node, nodes.Name):
         if node.name in FOREIGN_GLOBALS and node.ctx == "load":
-            walk.add("chat_template.ssti.foreign_global", Severity.HIGH,
+            # `self` is Jinja's own template reference (its escape needs a dunder, reported on its own)
+            sev = Severity.MEDIUM if node.name == "self" else Severity.HIGH
+            walk.add("chat_template.ssti.foreign_global", sev,
                      f"template uses {node.name!r}, a name only SSTI payloads use in a chat template", line,
                      node.name)
         elif node.name in UNUSUAL_GLOBALS and node.ctx == "load":
@@ -214,7 +237,7 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
     elif isinstance(node, nodes.Getattr):
         _check_name(node.attr, node, walk, "attribute access")
         if isinstance(node.node, nodes.Name) and node.node.name in ESCAPE_ROOTS:
-            walk.add("chat_template.ssti.global_attribute", Severity.CRITICAL,
+            walk.add("chat_template.ssti.global_attribute", Severity.HIGH,
                      f"attribute walk on the Jinja global {node.node.name!r} (SSTI gadget)", line,
                      f"{node.node.name}.{node.attr}")
     elif isinstance(node, nodes.Getitem):
@@ -236,7 +259,7 @@ def _check_subscript(node: nodes.Getitem, walk: _Walk) -> None:
                  "subscript key is computed from strings at render time (obfuscated attribute access)",
                  node.lineno, type(node.arg).__name__)
     if isinstance(node.node, nodes.Name) and node.node.name in ESCAPE_ROOTS and folded is not None:
-        walk.add("chat_template.ssti.global_attribute", Severity.CRITICAL,
+        walk.add("chat_template.ssti.global_attribute", Severity.HIGH,
                  f"subscript on the Jinja global {node.node.name!r} (SSTI gadget)", node.lineno,
                  f"{node.node.name}[{folded!r}]")
 
@@ -279,9 +302,12 @@ def _visit_children(node: nodes.Node, walk: _Walk, collect: bool) -> None:
             _visit(child, walk, keep)
     elif isinstance(node, nodes.If | nodes.CondExpr):
         _visit(node.test, walk, collect=False)
+        about_tools = _mentions_tools(node.test)
+        walk.tools_depth += about_tools
         for child in _children(node):
             if child is not node.test:
                 _visit(child, walk, collect)
+        walk.tools_depth -= about_tools
         if isinstance(node, nodes.If):
             _check_trigger(node, walk)
     else:
@@ -294,21 +320,43 @@ def _prose(text: str) -> str:
     return _SPECIAL_TOKENS.sub(" ", text).strip()
 
 
+def _mentions_tools(test: nodes.Node) -> bool:
+    names = [test, *test.find_all(nodes.Name | nodes.Getattr | nodes.Const)]
+    for n in names:
+        label = n.name if isinstance(n, nodes.Name) else n.attr if isinstance(n, nodes.Getattr) else (
+            n.value if isinstance(n, nodes.Const) and isinstance(n.value, str) else "")
+        if "tool" in label or "function" in label:
+            return True
+    return False
+
+
+def _is_content(node: nodes.Node) -> bool:
+    """An expression that reads a message's text (message.content, m['content'], content)."""
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        return _is_content(node.node)
+    if isinstance(node, nodes.Name):
+        return "content" in node.name or node.name in ("text", "query", "prompt")
+    if isinstance(node, nodes.Getattr):
+        return node.attr in ("content", "text")
+    if isinstance(node, nodes.Getitem):
+        return isinstance(node.arg, nodes.Const) and node.arg.value in ("content", "text")
+    return False
+
+
 def _check_trigger(node: nodes.If, walk: _Walk) -> None:
     """`if 'word' in message.content` whose branch emits instructions: a trigger-phrase backdoor."""
     candidates = [node.test, *node.test.find_all(nodes.Compare)]
-    tests = [c for c in candidates if isinstance(c, nodes.Compare) and any(op.op in ("in", "notin") for op in c.ops)]
-    if not tests:
-        return
-    consts = [c.value for t in tests for c in [t.expr, *t.find_all(nodes.Const)]
-              if isinstance(c, nodes.Const) and isinstance(c.value, str)]
+    consts = [c.expr.value for c in candidates
+              if isinstance(c, nodes.Compare) and isinstance(c.expr, nodes.Const) and isinstance(c.expr.value, str)
+              and not _SPECIAL_TOKENS.fullmatch(c.expr.value.strip()) and re.search(r"[^\W\d_]{3}", c.expr.value)
+              and any(op.op == "in" and _is_content(op.expr) for op in c.ops)]  # `not in` = default when absent
     if not consts:
         return
-    outputs = [o for n in node.body for o in [n, *n.find_all(nodes.Output)] if isinstance(o, nodes.Output)]
-    body_text = " ".join(_prose(d.data) for o in outputs for d in o.find_all(nodes.TemplateData))
-    body_text += " " + " ".join(_prose(c.value) for o in outputs for c in o.find_all(nodes.Const)
-                                if isinstance(c.value, str))
-    if len(body_text.split()) >= 6:
+    sub = _Walk()
+    for child in node.body:
+        _visit(child, sub, collect=False)
+    body_text = " ".join(_prose(lit.text) for lit in sub.literals)
+    if len(re.findall(r"[^\W\d_]{2,}", body_text)) >= 6:  # six real words, not just brackets and tokens
         walk.add("chat_template.hidden.trigger", Severity.HIGH,
                  "template injects instructions only when the conversation contains a trigger string",
                  node.lineno, f"trigger={consts[0]!r}; injects {body_text.strip()[:120]!r}")
@@ -325,6 +373,8 @@ def _hidden(literals: list[_Literal]) -> Iterator[tuple[str, Severity, str, int,
         prose_total += len(prose)
         first_prose = first_prose or _Literal(prose, lit.line)
         for rule, what, pattern in HIDDEN_PATTERNS:
+            if rule.endswith("tool_call") and (lit.in_tools or _EXAMPLE.search(prose)):
+                continue  # a format example inside tool instructions, not an injected call
             match = pattern.search(prose)
             if match and rule.endswith("role_injection") and not _PRIVILEGED.search(match.group(0)):
                 continue  # a default system prompt ("SYSTEM: You are a helpful assistant ...") is not an injection
