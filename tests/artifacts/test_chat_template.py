@@ -46,6 +46,18 @@ BENIGN = {
     "default_system_prompt": "{% if messages[0]['role'] != 'system' %}{{ 'SYSTEM: You are a helpful assistant. Always "
                              "answer politely, concisely and truthfully.\n' }}{% endif %}{% for m in messages %}"
                              "{{ m['role'] | upper + ': ' + m['content'] + '\n' }}{% endfor %}",
+    "hf_extensions": "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}"
+                     "{% endgeneration %}{% else %}{{ m.content }}{% endif %}{% if loop.index > 50 %}{% break %}"
+                     "{% endif %}{% endfor %}",
+    "default_when_absent": "{% if '<<SYS>>' not in messages[0]['content'] %}{{ '[INST] <<SYS>>\nYou are a helpful "
+                           "assistant. You always answer in the language of the question.\n<</SYS>>\n\n' }}"
+                           "{% endif %}{% for m in messages %}{{ m['content'] }}{% endfor %}",
+    "tool_format_example": "{% if tools %}{{ 'To call a tool use the format <tool_call>{\"name\": \"tool_name\", "
+                           "\"arguments\": {\"arg\": \"value\"}}</tool_call>' }}{% endif %}"
+                           "{% for m in messages %}{% if 'tool_calls' in m %}{{ 'Only one tool call per message is "
+                           "supported by this model, sorry about that.' }}{% endif %}{{ m.content }}{% endfor %}",
+    "error_text": "{% for m in messages %}{% if 'image' in m['content'] %}{{ raise_exception('System messages cannot "
+                  "contain images, please remove them first.') }}{% endif %}{{ m['content'] }}{% endfor %}",
     "selectattr": "{% set sys = messages | selectattr('role', 'equalto', 'system') | list %}{% for m in messages | "
                   "rejectattr('role', 'equalto', 'system') %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
 }
