@@ -81,3 +81,13 @@ def test_packaged_data_is_small_and_has_no_token_text():
     assert size < 2_000_000
     text = (directory / vocab.REFERENCES_FILE).read_text()
     assert "Ġthe" not in text and "\\u0120the" not in text
+
+
+def test_extended_vocab_is_reuse_and_shuffled_is_not(gguf_vocabs):
+    base, _ = gguf_vocabs["deepseek-coder"]
+    extended = [*base.tokens, *(f"<|new_{i}|>" for i in range(300))]
+    top = compare_all(SubjectVocab.from_tokens(extended))[0]
+    assert top.reference == "deepseek-coder" and top.relation == "reuse" and top.positional_overlap > 0.99
+    shuffled = sorted(t or "" for t in base.tokens)  # same token set, new ids: shared ancestry only
+    top = compare_all(SubjectVocab.from_tokens(shuffled))[0]
+    assert top.relation == "shared-ancestry" and top.set_overlap > 0.95

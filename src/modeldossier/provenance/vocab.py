@@ -127,10 +127,10 @@ def compare_sketch(subject: SubjectVocab, ref: Reference) -> VocabMatch:
 
 
 def compare_all(subject: SubjectVocab) -> list[VocabMatch]:
-    """Overlaps with every packaged reference, best first (positional, then set overlap)."""
+    """Overlaps with every packaged reference, best first (relation, then positional, then set overlap)."""
     matches = [compare_sketch(subject, ref) for ref in references()]
-    return sorted(matches, key=lambda m: (m.relation == "identical", m.positional_overlap, m.set_overlap),
-                  reverse=True)
+    strength = {"identical": 3, "reuse": 2, "shared-ancestry": 1, "unrelated": 0}
+    return sorted(matches, key=lambda m: (strength[m.relation], m.positional_overlap, m.set_overlap), reverse=True)
 
 
 def compare_exact(tokens_a: list[str | None], tokens_b: list[str | None]) -> tuple[float, float]:
