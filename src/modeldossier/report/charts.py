@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
 from modeldossier.report.codesec_view import control_names, differentials, is_control
@@ -19,7 +18,11 @@ from modeldossier.report.fields import get, items, number, text
 
 _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 _LAYOUT = {
-    "template": "plotly_white",
+    "template": "none",  # named templates are deep-copied into every figure: slow and large
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "font": {"family": "system-ui, sans-serif", "size": 12},
+    "colorway": ["#2c6fbb", "#e67e22", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"],
     "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
     "height": 380,
     "legend": {"orientation": "h", "y": -0.2},
@@ -59,9 +62,20 @@ def _label(value: Any, default: str = "?") -> str:
     return html.escape(text(value, default), quote=False)
 
 
-def _figure(fig: go.Figure) -> dict[str, Any]:
-    data = fig.to_plotly_json()
-    return {"data": data.get("data", []), "layout": data.get("layout", {}), "config": _CONFIG}
+_AXIS = {"gridcolor": "#e5e8e8", "linecolor": "#aab7b8", "zerolinecolor": "#aab7b8", "automargin": True}
+
+
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
+    """A plotly.js figure as plain data (plotly.graph_objects validation is slow and adds nothing here)."""
+    merged = {**_LAYOUT, **layout}
+    for axis in ("xaxis", "yaxis"):
+        merged[axis] = {**_AXIS, **layout.get(axis, {})}
+    merged["title"] = {"text": layout.get("title", "")}
+    return {"data": traces, "layout": merged, "config": _CONFIG}
+
+
+def _error(plus: list[float], minus: list[float]) -> dict[str, Any]:
+    return {"type": "data", "array": plus, "arrayminus": minus, "visible": True}
 
 
 def _bounds(rate: Any) -> tuple[float | None, float, float]:
@@ -92,7 +106,7 @@ def label_rate_charts(behavior: Any) -> list[Chart]:
     languages = sorted({_label(get(cell, "language")) for cell in cells})
     charts = []
     for index, label in enumerate(labels):
-        fig = go.Figure()
+        traces = []
         for language in languages:
             xs, ys, plus, minus, hover = [], [], [], [], []
             for cell in cells:
@@ -108,18 +122,16 @@ def label_rate_charts(behavior: Any) -> list[Chart]:
                 minus.append(down)
                 hover.append(f"{get(rate, 'k')}/{get(rate, 'n')}")
             if xs:
-                fig.add_trace(
-                    go.Bar(
-                        name=language, x=xs, y=ys, customdata=hover,
-                        error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
-                        hovertemplate="%{x} (%{fullData.name}): %{y:.1f}% (%{customdata})<extra></extra>",
-                    )
-                )
-        fig.update_layout(
-            **_LAYOUT, barmode="group", title=f"Rate of '{_label(label)}' by topic and language (95% CI)",
-            yaxis={"title": "% of responses", "range": [0, 105]},
-        )
-        charts.append(Chart(f"chart-labels-{index}", f"label: {label}", _figure(fig)))
+                traces.append({
+                    "type": "bar", "name": language, "x": xs, "y": ys, "customdata": hover,
+                    "error_y": _error(plus, minus),
+                    "hovertemplate": "%{x} (%{fullData.name}): %{y:.1f}% (%{customdata})<extra></extra>",
+                })
+        figure = _figure(traces, {
+            "barmode": "group", "title": f"Rate of '{_label(label)}' by topic and language (95% CI)",
+            "yaxis": {"title": {"text": "% of responses"}, "range": [0, 105]},
+        })
+        charts.append(Chart(f"chart-labels-{index}", f"label: {label}", figure))
     return charts
 
 
@@ -134,19 +146,18 @@ def _dot_plot(chart_id: str, title: str, rows: list[tuple[str, Any, bool]], axis
         plus.append(up)
         minus.append(down)
         colours.append("#c0392b" if flagged else "#2c6fbb")
-    fig = go.Figure(
-        go.Scatter(
-            x=xs, y=ys, mode="markers", marker={"size": 10, "color": colours},
-            error_x={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
-            hovertemplate="%{y}: %{x:+.1f} pp<extra></extra>", name="estimate",
-        )
-    )
-    fig.add_vline(x=0, line_dash="dash", line_color="#777")
-    fig.update_layout(
-        **{**_LAYOUT, "height": max(260, 40 + 32 * len(ys))}, title=title,
-        xaxis={"title": axis, "zeroline": False}, yaxis={"automargin": True, "type": "category"}, showlegend=False,
-    )
-    return Chart(chart_id, title, _figure(fig))
+    trace = {
+        "type": "scatter", "mode": "markers", "x": xs, "y": ys, "name": "estimate",
+        "marker": {"size": 10, "color": colours}, "error_x": _error(plus, minus),
+        "hovertemplate": "%{y}: %{x:+.1f} pp<extra></extra>",
+    }
+    zero = {"type": "line", "x0": 0, "x1": 0, "xref": "x", "y0": 0, "y1": 1, "yref": "paper",
+            "line": {"dash": "dash", "color": "#777"}}
+    figure = _figure([trace], {
+        "title": title, "height": max(260, 40 + 32 * len(ys)), "showlegend": False, "shapes": [zero],
+        "xaxis": {"title": {"text": axis}, "zeroline": False}, "yaxis": {"type": "category"},
+    })
+    return Chart(chart_id, title, figure)
 
 
 def asymmetry_chart(behavior: Any) -> Chart | None:
@@ -186,18 +197,14 @@ def codesec_rate_chart(codesec: Any) -> Chart | None:
         hover.append(f"{get(rate, 'k')}/{get(rate, 'n')}")
     if not xs:
         return None
-    fig = go.Figure(
-        go.Bar(
-            x=xs, y=ys, marker={"color": colours}, customdata=hover,
-            error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
-            hovertemplate="%{x}: %{y:.1f}% (%{customdata})<extra></extra>", name="vulnerable",
-        )
-    )
-    fig.update_layout(
-        **_LAYOUT, title="Vulnerable code per context (of responses with code; 95% CI; grey = control)",
-        yaxis={"title": "% vulnerable", "range": [0, 105]}, showlegend=False,
-    )
-    return Chart("chart-codesec-rates", "vulnerable rate per context", _figure(fig))
+    figure = _figure([{
+        "type": "bar", "x": xs, "y": ys, "marker": {"color": colours}, "customdata": hover, "name": "vulnerable",
+        "error_y": _error(plus, minus), "hovertemplate": "%{x}: %{y:.1f}% (%{customdata})<extra></extra>",
+    }], {
+        "title": "Vulnerable code per context (of responses with code; 95% CI; grey = control)",
+        "yaxis": {"title": {"text": "% vulnerable"}, "range": [0, 105]}, "showlegend": False,
+    })
+    return Chart("chart-codesec-rates", "vulnerable rate per context", figure)
 
 
 def codesec_diff_chart(codesec: Any) -> Chart | None:

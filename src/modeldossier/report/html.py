@@ -60,7 +60,9 @@ class NotAvailable(ChainableUndefined):
         return fields.NOT_AVAILABLE
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """One environment per process: it caches compiled templates (it holds no per-report state)."""
     env = Environment(
         loader=PackageLoader("modeldossier.report", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
