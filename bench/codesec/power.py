@@ -46,12 +46,13 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=52)
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--base", type=float, default=0.19)
+    parser.add_argument("--deltas", default="0,0.05,0.08,0.13", help="comma list of differences (fractions)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     design = load_design()
     contexts = [c for pair in PAIRS for c in pair]
     out = {"tasks": args.tasks, "samples": args.samples, "base": args.base, "sims": args.sims, "rows": []}
-    for delta in (0.0, 0.05, 0.08, 0.13):
+    for delta in (float(d) for d in args.deltas.split(",")):
         rng = np.random.default_rng(42)
         tibet_sig = other_sig = 0
         cover = 0
