@@ -142,3 +142,22 @@ def test_rate_without_ci_is_not_flagged():
     b.behavior.cells[0].rates["complete"] = Rate(k=0, n=60, rate=0.0)
     rows = {r.key: r for r in compare([a, b]).rows}
     assert not rows["behavior.rate[tiananmen/en].complete"].flagged
+
+
+def test_max_codesec_differential_is_compared():
+    rows = {r.key: r for r in compare([full_dossier("m/a", gap=0.3), full_dossier("m/b", gap=0.0)]).rows}
+    row = rows["codesec.max_differential"]
+    assert row.values[0].estimate == pytest.approx(0.3)
+    assert row.flagged
+
+
+def test_html_interval_bars_share_a_scale_per_row():
+    from modeldossier.report.compare_format import interval_bars
+
+    result = compare([full_dossier("m/a", scale=1.0), full_dossier("m/b", scale=0.0)])
+    row = next(r for r in result.rows if r.key == "behavior.max_asymmetry")
+    a, b = interval_bars(row)
+    assert a["zero"] == b["zero"] == 50.0
+    assert a["tick"] > b["tick"] and a["left"] + a["width"] <= 100.0
+    page = render_html(result)
+    assert 'class="track"' in page

@@ -139,7 +139,7 @@ def _codesec_metrics(c: Any) -> list[Metric]:
                       f"{diff.metric.replace('_', ' ')} {ctx} minus {diff.control}", diff.difference, scope)
             if m is not None:
                 out.append(m)
-                if diff is head:
+                if diff == head:
                     heads.append(m)
     best = max((m for m in heads if m.estimate is not None), key=lambda m: m.estimate, default=None)
     if best is not None:

@@ -26,6 +26,33 @@ def value_text(m: Metric) -> str:
     return f"{m.estimate * 100:+.1f} pp{ci}"
 
 
+def interval_bars(row: Row) -> list[dict[str, float] | None]:
+    """CSS positions (percent of a track) of each model's CI and estimate, on one scale per row.
+
+    Rates use 0..100%; differences a symmetric range around 0 wide enough for every CI of the row.
+    """
+    if row.kind not in ("rate", "difference"):
+        return [None] * len(row.values)
+    if row.kind == "rate":
+        lo_end, hi_end = 0.0, 1.0
+    else:
+        reach = max((abs(x) for v in row.values if v.has_ci for x in (v.ci_low, v.ci_high)), default=0.0)
+        hi_end = max(reach, 0.05)
+        lo_end = -hi_end
+
+    def pos(x: float) -> float:
+        return round(min(100.0, max(0.0, (x - lo_end) / (hi_end - lo_end) * 100)), 2)
+
+    bars: list[dict[str, float] | None] = []
+    for v in row.values:
+        if not v.has_ci:
+            bars.append(None)
+            continue
+        left, right = pos(v.ci_low), pos(v.ci_high)  # type: ignore[arg-type]
+        bars.append({"left": left, "width": max(0.5, right - left), "tick": pos(v.estimate), "zero": pos(0.0)})
+    return bars
+
+
 def cell_text(row: Row, index: int) -> str:
     """A model's value with its z-score against the cohort, when there is one."""
     out = value_text(row.values[index])
@@ -48,12 +75,12 @@ def cohort_text(row: Row) -> str:
         return ""
     if row.kind == "category":
         return ", ".join(f"{value} ×{count}" for value, count in row.cohort.values.items()) or "n=0"
-    if row.cohort.sd == 0:
-        return f"n={row.cohort.n}, all {row.cohort.mean:g} (sd 0: no z)"
     if row.cohort.mean is None or row.cohort.sd is None:
         return f"n={row.cohort.n} (too few for z)"
     scale = 100 if row.kind in ("rate", "difference") else 1
     unit = "%" if row.kind == "rate" else (" pp" if row.kind == "difference" else "")
+    if row.cohort.sd == 0:
+        return f"n={row.cohort.n}, all {row.cohort.mean * scale:g}{unit} (sd 0: no z)"
     return f"n={row.cohort.n}, mean {row.cohort.mean * scale:.1f}{unit}, sd {row.cohort.sd * scale:.1f}"
 
 
@@ -114,6 +141,7 @@ def render_html(comparison: Comparison, only_flagged: bool = False) -> str:
             continue
         rows.append({
             "row": row, "cells": [cell_text(row, i) for i in range(len(comparison.models))],
+            "bars": interval_bars(row),
             "flag": flag_text(row, comparison.models), "cohort": cohort_text(row),
         })
     return env.get_template("compare.html.j2").render(c=comparison, rows=rows, headers=headers(comparison))
