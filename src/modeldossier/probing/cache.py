@@ -21,20 +21,31 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, target TE
 _BATCH = 500
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def key_prefix(identity: dict[str, Any], params: dict[str, Any]) -> str:
+    """The part of the key shared by every request of a run: target id, revision, base URL, params."""
+    return _canonical([identity.get("id"), identity.get("revision"), identity.get("base_url"), params])
+
+
+def messages_text(messages: list[ChatMessage]) -> str:
+    """Canonical JSON of a conversation, as it enters the key."""
+    return _canonical([[m.role, m.content] for m in messages])
+
+
+def keyed(prefix: str, messages: str, sample: int) -> str:
+    """Hex sha256 of prefix, messages and sample index."""
+    return hashlib.sha256(f"{prefix}\n{messages}\n{sample}".encode()).hexdigest()
+
+
 def request_key(
     identity: dict[str, Any], messages: list[ChatMessage], params: dict[str, Any], sample: int
 ) -> str:
-    """The cache key of one request (hex sha256 of canonical JSON)."""
-    payload = {
-        "target": identity.get("id"),
-        "revision": identity.get("revision"),
-        "base_url": identity.get("base_url"),
-        "messages": [[m.role, m.content] for m in messages],
-        "params": params,
-        "sample": sample,
-    }
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The cache key of one request: sha256 over target id + revision + base URL + params, the messages,
+    and the sample index (each canonical JSON)."""
+    return keyed(key_prefix(identity, params), messages_text(messages), sample)
 
 
 class ResponseCache:

@@ -8,6 +8,7 @@ cached answers, new answers, and for requests that failed for good, a response w
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from modeldossier.errors import DossierError
 from modeldossier.probing.base import Target, TargetError
-from modeldossier.probing.cache import ResponseCache, request_key
+from modeldossier.probing.cache import ResponseCache, key_prefix, keyed, messages_text
 from modeldossier.probing.models import ProbeItem, ProbeResponse
 from modeldossier.probing.transcript import Transcript, rotate
 from modeldossier.ui import progress
@@ -155,9 +156,14 @@ class _Run:
         self.cache, self.refresh, self.policy, self.stats = cache, refresh, policy, stats
         self.by_id = {item.id: item for item in items}
         self.wanted: list[Key] = [(item.id, s) for item in items for s in range(samples)]
-        self.keys: dict[Key, str] = {
-            (item.id, s): request_key(identity, item.messages, params, s) for item in items for s in range(samples)
-        }
+        prefix = key_prefix(identity, params)
+        self.keys: dict[Key, str] = {}
+        self.messages_json: dict[str, str] = {}
+        for item in items:
+            text = messages_text(item.messages)
+            self.messages_json[item.id] = json.dumps([m.model_dump() for m in item.messages], ensure_ascii=False)
+            for s in range(samples):
+                self.keys[(item.id, s)] = keyed(prefix, text, s)
         self.results: dict[Key, ProbeResponse] = {}
         self.rng = random.Random()
         self.fatal: TargetError | None = None
@@ -200,8 +206,7 @@ class _Run:
             self.stats.cached += 1
 
     def _record(self, key: Key, response: ProbeResponse) -> None:
-        messages = [m.model_dump() for m in self.by_id[key[0]].messages]
-        self.log.response(self.keys[key], messages, response)
+        self.log.response(self.keys[key], self.messages_json[key[0]], response)
 
     def ordered(self) -> list[ProbeResponse]:
         return [self.results[k] for k in self.wanted if k in self.results]

@@ -74,10 +74,13 @@ class Transcript:
         self._handle.flush()
         self.written += 1
 
-    def response(self, key: str, messages: list[dict[str, str]], response: ProbeResponse) -> None:
-        """Record a usable answer with its prompt."""
-        self.append({"event": "response", "time": round(time.time(), 3), "key": key, "messages": messages,
-                     "response": response.model_dump(mode="json")})
+    def response(self, key: str, messages_json: str, response: ProbeResponse) -> None:
+        """Record a usable answer with its prompt (``messages_json``: the messages as a JSON array)."""
+        line = (f'{{"event":"response","time":{time.time():.3f},"key":"{key}","messages":{messages_json},'
+                f'"response":{response.model_dump_json()}}}\n')
+        self._handle.write(line.encode("utf-8"))
+        self._handle.flush()
+        self.written += 1
 
     def error(self, item_id: str, sample: int, *, error: str, status: int | None, attempt: int,
               final: bool, retry_in: float | None = None) -> None:
