@@ -45,6 +45,7 @@ class Declared:
     license: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     tokenizer_json: Path | None = None
+    tokenizer_other: Path | None = None
     gguf_files: list[Path] = field(default_factory=list)
     gguf_meta: dict[Path, dict[str, Any]] = field(default_factory=dict)
     organizations: list[str] = field(default_factory=list)
@@ -190,11 +191,12 @@ def _hub_id_from(url: Any) -> str | None:
 def find_files(root: Path) -> dict[str, list[Path]]:
     """Known provenance files under ``root`` (a folder or a single file), top level first."""
     if root.is_file():
-        if root.name == "tokenizer.json":
-            return {"tokenizer.json": [root]}
+        if root.name in ("tokenizer.json", "tokenizer.model", "vocab.txt"):
+            return {root.name: [root]}
         return {"gguf": [root]} if _is_gguf(root) else {"other": [root]}
     found: dict[str, list[Path]] = {}
-    for name in ("README.md", "config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json"):
+    for name in ("README.md", "config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json",
+                 "tokenizer.model", "vocab.txt"):
         if (root / name).is_file():
             found[name] = [root / name]
     from modeldossier.subject import list_files
@@ -235,6 +237,9 @@ def read_declared(root: Path) -> Declared:
         read_tokenizer_config(files["tokenizer_config.json"][0], out)
     if "tokenizer.json" in files:
         out.tokenizer_json = files["tokenizer.json"][0]
+    for name in ("tokenizer.model", "vocab.txt"):
+        if name in files and out.tokenizer_other is None:
+            out.tokenizer_other = files[name][0]
     for path in files.get("gguf", []):
         read_gguf(path, out, root)
     if "other" in files:

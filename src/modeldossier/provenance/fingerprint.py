@@ -257,3 +257,20 @@ def fingerprint_gguf(path: Path, meta: dict[str, Any] | None = None) -> tuple[To
     if declared_pre:
         fp.notes.append(f"GGUF declares tokenizer.ggml.pre={declared_pre!r}")
     return fp, vocab
+
+
+def fingerprint_vocab_file(path: Path) -> tuple[TokenizerFingerprint, Vocab]:
+    """Vocabulary fingerprint of a SentencePiece `tokenizer.model` or WordPiece `vocab.txt` (no chkhsh: these
+    files hold no pre-tokenizer, and llama.cpp does not hash SPM tokenizers)."""
+    from modeldossier.provenance.spm import read_sentencepiece, read_vocab_txt
+
+    path = Path(path)
+    if path.name == "vocab.txt":
+        tokens, model, origin = read_vocab_txt(path), "WordPiece", "vocab.txt"
+    else:
+        tokens, model, origin = read_sentencepiece(path)[0], "SentencePiece", "tokenizer.model"
+    vocab = Vocab(tokens=list(tokens), source=str(path), origin=origin, model=model)
+    fp = TokenizerFingerprint(source=str(path), origin=origin, tokenizer_model=model,  # type: ignore[arg-type]
+                              vocab_size=len(tokens), tokens_hash=tokens_hash(vocab.tokens),
+                              notes=[f"{origin}: vocabulary only, no chkhsh"])
+    return fp, vocab

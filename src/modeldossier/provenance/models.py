@@ -37,7 +37,7 @@ class TokenizerFingerprint(Model):
     """Hashes that identify a tokenizer without shipping its vocabulary."""
 
     source: str = Field(description="tokenizer.json or GGUF file the fingerprint was computed from")
-    origin: Literal["tokenizer.json", "gguf"]
+    origin: Literal["tokenizer.json", "gguf", "tokenizer.model", "vocab.txt"]
     tokenizer_model: str | None = Field(default=None, description="BPE, WordPiece, Unigram, or GGUF gpt2/llama/bert")
     vocab_size: int = 0
     chkhsh: str | None = Field(

@@ -80,9 +80,18 @@ def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSect
         except DossierError as exc:
             section.observed.append(Evidence(kind="tokenizer.fingerprint", source=declared.tokenizer_json.name,
                                              available=False, reason=str(exc)))
+    elif declared.tokenizer_other is not None:
+        try:
+            fp, voc = fingerprint.fingerprint_vocab_file(declared.tokenizer_other)
+            fp.source = voc.source = _rel(declared.tokenizer_other, root)
+            section.fingerprints.append(fp)
+            vocabs.append(voc)
+        except DossierError as exc:
+            section.observed.append(Evidence(kind="tokenizer.fingerprint", source=declared.tokenizer_other.name,
+                                             available=False, reason=str(exc)))
     elif root is not None and root.is_dir():
         section.observed.append(Evidence(kind="tokenizer.fingerprint", source="tokenizer.json", available=False,
-                                         reason="no tokenizer.json found"))
+                                         reason="no tokenizer.json, tokenizer.model or vocab.txt found"))
     for path in declared.gguf_files:
         try:
             fp, voc = fingerprint.fingerprint_gguf(path, declared.gguf_meta.get(path))
@@ -131,6 +140,8 @@ def _observe(section: ProvenanceSection, declared: Declared, vocabs: list[finger
         section.vocab_matches = vocab.compare_all(subject)
         observed = _vocab_family(section.vocab_matches, vocabs[0].source, section)
     for fp in section.fingerprints:
+        if fp.chkhsh is None:
+            continue
         section.observed.append(Evidence(kind="tokenizer.chkhsh", value=fp.chkhsh, source=fp.source))
         row = fingerprint.lookup_chkhsh(fp.chkhsh) or fingerprint.lookup_chkhsh(fp.raw_ids_hash)
         if row:
