@@ -98,23 +98,9 @@ class Transcript:
             self._handle.close()
 
 
-def _read_existing(path: Path, handle: BinaryIO, target: dict[str, Any]) -> dict[Key, tuple[str, ProbeResponse]]:
-    """Check the header and collect recorded answers; cut a torn last line."""
-    handle.seek(0)
-    raw = handle.read()
-    handle.seek(0, os.SEEK_END)
-    if not raw:
-        return {}
-    if not raw.endswith(b"\n"):  # killed mid-write: drop the partial line
-        cut = raw.rfind(b"\n") + 1
-        handle.truncate(cut)
-        handle.seek(0, os.SEEK_END)
-        raw = raw[:cut]
-        if not raw:
-            return {}
-    lines = raw.decode("utf-8", errors="replace").split("\n")[:-1]
+def _check_header(path: Path, line: bytes, target: dict[str, Any]) -> None:
     try:
-        header = json.loads(lines[0])
+        header = json.loads(line)
     except ValueError:
         header = None
     if not isinstance(header, dict) or header.get("event") != "header" or header.get("format") != FORMAT:
@@ -126,9 +112,23 @@ def _read_existing(path: Path, handle: BinaryIO, target: dict[str, Any]) -> dict
             f"(revision {recorded.get('revision')!r}), not {target.get('id')!r} (revision "
             f"{target.get('revision')!r}): use another --out folder, or --refresh to start a new transcript"
         )
+
+
+def _read_existing(path: Path, handle: BinaryIO, target: dict[str, Any]) -> dict[Key, tuple[str, ProbeResponse]]:
+    """Check the header and collect recorded answers, line by line; cut a torn last line."""
+    handle.seek(0)
     done: dict[Key, tuple[str, ProbeResponse]] = {}
-    for number, line in enumerate(lines[1:], 2):
-        if '"event":"response"' not in line:
+    offset, number = 0, 0
+    for line in iter(handle.readline, b""):
+        if not line.endswith(b"\n"):  # killed mid-write: drop the partial line
+            handle.truncate(offset)
+            break
+        number += 1
+        offset += len(line)
+        if number == 1:
+            _check_header(path, line, target)
+            continue
+        if b'"event":"response"' not in line:
             continue
         try:
             event = json.loads(line)
@@ -137,6 +137,7 @@ def _read_existing(path: Path, handle: BinaryIO, target: dict[str, Any]) -> dict
             raise DossierError(f"{path}:{number}: damaged transcript line; fix or remove it") from None
         response.cached = False
         done.setdefault((response.item_id, response.sample), (str(event.get("key", "")), response))
+    handle.seek(0, os.SEEK_END)
     return done
 
 
