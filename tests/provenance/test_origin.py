@@ -183,3 +183,16 @@ def test_cli_offline_hub_id_without_cache(monkeypatch, tmp_path, capsys):
     assert main(["origin", "someorg/not-cached-model", "--format", "json", "-q"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert any("offline" in n for n in data["notes"]) and data["status"] == "partial"
+
+
+def test_folder_of_quantizations_fingerprints_vocab_once(tmp_path, vocab_dir):
+    import shutil
+
+    folder = tmp_path / "gpt2-quants"
+    folder.mkdir()
+    for quant in ("Q4_K_M", "Q8_0"):
+        shutil.copy(vocab_dir / "ggml-vocab-gpt-2.gguf", folder / f"gpt2.{quant}.gguf")
+    section = origin_section(folder, None, online=False)
+    assert len(section.fingerprints) == 1
+    assert any(e.kind == "gguf.vocabulary" and e.value == {"same_as": "gpt2.Q4_K_M.gguf"} for e in section.observed)
+    assert section.observed_family == "GPT-2 (OpenAI)"

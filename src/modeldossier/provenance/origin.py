@@ -92,10 +92,17 @@ def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSect
     elif root is not None and root.is_dir():
         section.observed.append(Evidence(kind="tokenizer.fingerprint", source="tokenizer.json", available=False,
                                          reason="no tokenizer.json, tokenizer.model or vocab.txt found"))
+    seen: dict[str, str] = {}
     for path in declared.gguf_files:
         try:
-            fp, voc = fingerprint.fingerprint_gguf(path, declared.gguf_meta.get(path))
-            fp.source = voc.source = _rel(path, root)
+            meta = declared.gguf_meta.get(path)
+            digest = fingerprint.tokens_hash(fingerprint.gguf_vocab(path, meta).tokens)
+            if digest in seen:  # quantizations of one model share the vocabulary: fingerprint it once
+                section.observed.append(Evidence(kind="gguf.vocabulary", value={"same_as": seen[digest]},
+                                                 source=_rel(path, root)))
+                continue
+            fp, voc = fingerprint.fingerprint_gguf(path, meta)
+            fp.source = voc.source = seen[digest] = _rel(path, root)
             section.fingerprints.append(fp)
             vocabs.append(voc)
         except DossierError as exc:
