@@ -1,4 +1,4 @@
-"""`dossier origin`: declared vs observed lineage, tokenizer fingerprints and country evidence."""
+"""`dossier origin`: Declared vs observed lineage, tokenizer fingerprints and country evidence."""
 
 from __future__ import annotations
 
