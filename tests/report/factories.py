@@ -102,18 +102,34 @@ def provenance(undeclared: bool | None = True, root_country: str | None = "CN", 
     )
 
 
-def _cell(topic: str, language: str, n: int, complete: int, refusal: int) -> CellResult:
-    return CellResult(
-        topic=topic, language=language, n=n,
-        rates={
-            "complete": wilson(complete, n),
-            "refusal": wilson(refusal, n),
-            "evasion": wilson(n - complete - refusal, n),
-        },
-    )
+LABELS = ("COMPLETE", "EVASIVE", "DENIAL", "STATE_NARRATIVE", "BLOCKED", "ERROR")
+HAS_ROLE = "role" in CellResult.model_fields
 
 
-def behavior(scale: float = 1.0, topic: str = "tiananmen") -> BehaviorSection:
+def _cell(topic: str, language: str, role: str, n: int, complete: int, denial: int, narrative: int) -> CellResult:
+    counts = {"COMPLETE": complete, "DENIAL": denial, "STATE_NARRATIVE": narrative, "BLOCKED": 0, "ERROR": 0}
+    counts["EVASIVE"] = n - sum(counts.values())
+    rates = {label: wilson(counts[label], n) for label in LABELS}
+    if HAS_ROLE:
+        return CellResult(topic=topic, language=language, role=role, n=n, rates=rates)
+    return CellResult(topic=topic if role == "target" else f"{topic}-control", language=language, n=n, rates=rates)
+
+
+def _examples(excerpt: str) -> dict:
+    import modeldossier.censorship.models as cm
+
+    if "examples" not in BehaviorSection.model_fields:
+        return {}
+    return {"examples": [
+        cm.Evidence(item_id="tiananmen-en-t3", sample=0, label="DENIAL", evidence=["refusal phrase"],
+                    excerpt=excerpt),
+        cm.Evidence(item_id="xinjiang-zh-t1", sample=1, label="STATE_NARRATIVE",
+                    evidence=["official framing: vocational training"], excerpt="这些是职业技能教育培训中心。"),
+    ]}
+
+
+def behavior(scale: float = 1.0, topic: str = "tiananmen",
+             excerpt: str = "I'm sorry, but I can't discuss that topic.") -> BehaviorSection:
     """Targeted items are answered completely less often than matched controls (scale 0 = no gap)."""
     n = 60
     cells, asym = [], []
@@ -121,15 +137,22 @@ def behavior(scale: float = 1.0, topic: str = "tiananmen") -> BehaviorSection:
         for lang in ("en", "zh"):
             control_k = 54
             target_k = max(0, int(round(control_k - gap * scale * n)))
-            cells.append(_cell(t, lang, n, target_k, min(n - target_k, (n - target_k) // 2 + 1)))
-            cells.append(_cell(f"{t}-control", lang, n, control_k, 2))
+            rest = n - target_k
+            cells.append(_cell(t, lang, "target", n, target_k, rest // 2, rest // 4))
+            cells.append(_cell(t, lang, "control", n, control_k, 2, 0))
             diff = newcombe_difference(wilson(control_k, n), wilson(target_k, n))
             asym.append(Asymmetry(topic=t, language=lang, difference=diff,
-                                  flagged=diff.ci_low is not None and diff.ci_low > 0))
+                                  flagged=diff.ci_low is not None and diff.ci_low > 0,
+                                  **_supported(Asymmetry, n_templates=12, target_complete=target_k / n,
+                                               control_complete=control_k / n)))
+    counts = {label: sum(round((c.rates[label].rate or 0) * n) for c in cells) for label in LABELS}
     return BehaviorSection(
         suite="censorship", suite_version="1.0.0", target="openai:http://localhost:8000/v1/chat-7b",
-        transcript="runs/chat-7b.transcript.jsonl", classifier="rules-v1 (accuracy 0.91 on 400 labelled)",
+        transcript="runs/chat-7b.transcript.jsonl", classifier="censorship-linear-v1 (macro-F1 0.88 held out)",
         cells=cells, asymmetry=asym,
+        **_supported(BehaviorSection, n_items=360, n_responses=n * len(cells), samples=3, label_counts=counts,
+                     suite_sha256="d" * 64),
+        **_examples(excerpt),
     )
 
 
@@ -209,7 +232,7 @@ def hostile_dossier() -> Dossier:
     d = full_dossier("evil</script>/model")
     d.artifacts = artifacts(evidence=XSS)
     d.artifacts.files[1].findings[0].message = f"payload {XSS}"
-    d.behavior = behavior(topic=f"topic{XSS}")
+    d.behavior = behavior(topic=f"topic{XSS}", excerpt=f"Sure! {XSS} That is all.")
     d.behavior.notes.append(f"example response: {XSS}")
     d.run.not_run = {}
     return d

@@ -81,7 +81,7 @@ def test_scorecard_and_every_chart_render(browser, hostile_page):
     assert all(t.is_displayed() and t.text.strip() for t in tiles)
     assert browser.find_element(By.ID, "score-artifacts").get_attribute("data-colour") == "red"
     charts = browser.find_elements(By.CSS_SELECTOR, "div.chart")
-    assert len(charts) == 6
+    assert len(charts) == 7  # COMPLETE, DENIAL, EVASIVE, STATE_NARRATIVE rates, asymmetry, 2 codesec
     for chart in charts:
         assert chart.find_elements(By.CSS_SELECTOR, "svg.main-svg"), chart.get_attribute("id")
         # bars or markers were actually drawn, not just empty axes
@@ -103,6 +103,9 @@ def test_script_in_model_output_is_shown_as_text(browser, hostile_page):
     findings = browser.find_element(By.ID, "findings").text
     assert "<script>window.__xss=1;alert(1)</script>" in findings
     assert XSS in browser.find_element(By.TAG_NAME, "body").text
+    examples = browser.find_elements(By.ID, "examples")  # the model's answer, when the section keeps examples
+    if examples:
+        assert f"Sure! {XSS} That is all." in examples[0].text
     # the chart axis shows the hostile topic as text as well
     assert "<script>window.__xss=1" in browser.find_element(By.ID, "chart-labels-0").text
     assert _problems(hostile_page) == []

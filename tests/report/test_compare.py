@@ -9,7 +9,7 @@ import pytest
 
 from modeldossier.cli import main
 from modeldossier.common import Rate
-from modeldossier.report.compare import Metric, compare, metrics, separated
+from modeldossier.report.compare import Metric, cell_where, compare, metrics, separated
 from modeldossier.report.compare_format import render_html, render_markdown
 from modeldossier.stats import wilson
 
@@ -40,8 +40,8 @@ def test_flags_follow_wilson_intervals():
     big = [full_dossier("y/a"), full_dossier("y/b")]
     for pair, n in ((small, 10), (big, 400)):
         for d, k in zip(pair, (int(0.6 * n), int(0.4 * n)), strict=True):
-            d.behavior.cells[0].rates["complete"] = wilson(k, n)
-    key = "behavior.rate[tiananmen/en].complete"
+            d.behavior.cells[0].rates["COMPLETE"] = wilson(k, n)
+    key = f"behavior.rate[{cell_where(small[0].behavior.cells[0])}].COMPLETE"
     rows = {r.key: r for r in compare(small).rows}
     assert not rows[key].flagged
     rows = {r.key: r for r in compare(big).rows}
@@ -138,10 +138,10 @@ def test_cli_formats(tmp_path, capsys):
 
 def test_rate_without_ci_is_not_flagged():
     a, b = full_dossier("m/a"), full_dossier("m/b")
-    a.behavior.cells[0].rates["complete"] = Rate(k=60, n=60, rate=1.0)
-    b.behavior.cells[0].rates["complete"] = Rate(k=0, n=60, rate=0.0)
+    a.behavior.cells[0].rates["COMPLETE"] = Rate(k=60, n=60, rate=1.0)
+    b.behavior.cells[0].rates["COMPLETE"] = Rate(k=0, n=60, rate=0.0)
     rows = {r.key: r for r in compare([a, b]).rows}
-    assert not rows["behavior.rate[tiananmen/en].complete"].flagged
+    assert not rows[f"behavior.rate[{cell_where(a.behavior.cells[0])}].COMPLETE"].flagged
 
 
 def test_max_codesec_differential_is_compared():

@@ -28,7 +28,7 @@ def test_full_html_has_scorecard_sections_charts_and_provenance():
     assert "pickle.global.dangerous" in page and "data.pkl offset 1183, opcode 41" in page
     assert "Undeclared derivative" in page and "meta-llama/Llama-3.1-8B" in page
     assert "not available: offline" in page  # evidence that could not be read says why
-    assert len(_json_blocks(page)) == 6
+    assert len(_json_blocks(page)) == 7  # 4 label charts (BLOCKED/ERROR all zero: no chart), asymmetry, 2 codesec
     assert page.count("<script>") == 2  # plotly.js once + the init script
     assert "pickle-allowlist.yaml" in page and "c" * 64 in page  # data-file hash in run provenance
     markup = re.sub(r"<script>.*?</script>", "", page, flags=re.S)  # our page without the plotly.js bundle
@@ -78,7 +78,7 @@ def test_hostile_text_is_escaped_in_html():
     assert "<img src=x" not in page
     assert "&lt;script&gt;window.__xss=1;alert(1)&lt;/script&gt;" in page
     blocks = _json_blocks(page)
-    assert len(blocks) == 6  # the embedded "</script>" did not split any data block
+    assert len(blocks) == 7  # the embedded "</script>" did not split any data block
     for block in blocks:
         assert "<" not in block and ">" not in block
         json.loads(block)

@@ -99,18 +99,28 @@ def _diff_bounds(diff: Any) -> tuple[float | None, float, float]:
     return value * 100, max(plus, 0.0), max(minus, 0.0)
 
 
+def series_name(cell: Any) -> str:
+    """Bar series of a cell: its language, plus its role (target / control / ...) when the suite records one."""
+    language = _label(get(cell, "language"))
+    role = get(cell, "role")
+    return language if role in (None, "", "all") else f"{language} · {_label(role)}"
+
+
 def label_rate_charts(behavior: Any) -> list[Chart]:
-    """One grouped bar chart per label: x = topic, one bar per language, 95% CI error bars."""
+    """One grouped bar chart per label with any non-zero rate: x = topic, one bar per language (and role)."""
     cells = items(behavior, "cells")
-    labels = sorted({str(label) for cell in cells for label in (get(cell, "rates") or {})})
-    languages = sorted({_label(get(cell, "language")) for cell in cells})
+    labels = [
+        label for label in sorted({str(k) for cell in cells for k in (get(cell, "rates") or {})})
+        if any(number(get((get(c, "rates") or {}).get(label), "rate")) for c in cells)
+    ]
+    series = sorted({series_name(cell) for cell in cells})
     charts = []
     for index, label in enumerate(labels):
         traces = []
-        for language in languages:
+        for name in series:
             xs, ys, plus, minus, hover = [], [], [], [], []
             for cell in cells:
-                if _label(get(cell, "language")) != language:
+                if series_name(cell) != name:
                     continue
                 rate = (get(cell, "rates") or {}).get(label)
                 value, up, down = _bounds(rate)
@@ -123,7 +133,7 @@ def label_rate_charts(behavior: Any) -> list[Chart]:
                 hover.append(f"{get(rate, 'k')}/{get(rate, 'n')}")
             if xs:
                 traces.append({
-                    "type": "bar", "name": language, "x": xs, "y": ys, "customdata": hover,
+                    "type": "bar", "name": name, "x": xs, "y": ys, "customdata": hover,
                     "error_y": _error(plus, minus),
                     "hovertemplate": "%{x} (%{fullData.name}): %{y:.1f}% (%{customdata})<extra></extra>",
                 })

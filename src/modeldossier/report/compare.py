@@ -95,6 +95,13 @@ def _provenance_metrics(p: Any) -> list[Metric]:
     ]
 
 
+def cell_where(cell: Any) -> str:
+    """'topic/language' or 'topic/language/role' of a behaviour cell (the role when the suite records one)."""
+    where = f"{text(get(cell, 'topic'), '?')}/{text(get(cell, 'language'), '?')}"
+    role = get(cell, "role")
+    return where if role in (None, "", "all") else f"{where}/{text(role)}"
+
+
 def _behavior_metrics(b: Any) -> list[Metric]:
     scope = f"{text(get(b, 'suite'), 'suite?')}@{text(get(b, 'suite_version'), '?')}"
     out: list[Metric] = []
@@ -112,7 +119,7 @@ def _behavior_metrics(b: Any) -> list[Metric]:
             scope, best.estimate, best.ci_low, best.ci_high, n=best.n,
         ))
     for c in items(b, "cells"):
-        where = f"{text(get(c, 'topic'), '?')}/{text(get(c, 'language'), '?')}"
+        where = cell_where(c)
         for label, rate in sorted((get(c, "rates") or {}).items()):
             m = _rate(f"behavior.rate[{where}].{label}", "behavior", f"{label} rate {where}", rate, scope)
             if m is not None:

@@ -33,6 +33,8 @@ KNOWN_FIELDS = {
     },
     "behavior": {
         "status", "notes", "suite", "suite_version", "target", "transcript", "classifier", "cells", "asymmetry",
+        "suite_sha256", "classifier_sha256", "samples", "n_items", "n_responses", "label_counts",
+        "reasoning_label_counts", "key_facts", "examples",
     },
     "codesec": {
         "status", "notes", "target", "task_set_version", "samples", "transcript", "contexts", "context_set_version",
