@@ -64,6 +64,8 @@ def normalized(config: dict[str, Any]) -> dict[str, Any]:
         out["num_key_value_heads"] = out["num_attention_heads"]
     if isinstance(config.get("model_type"), str):
         out["model_type"] = config["model_type"]
+    if isinstance(config.get("rope_theta"), int | float) and not isinstance(config.get("rope_theta"), bool):
+        out["rope_theta"] = float(config["rope_theta"])
     return out
 
 
@@ -77,8 +79,13 @@ def match(config: dict[str, Any]) -> list[SignatureMatch]:
         expected_kv = sig.get("num_key_value_heads") or sig["num_attention_heads"]
         wanted = {**{k: sig[k] for k in SHAPE_KEYS if k != "num_key_value_heads"}, "num_key_value_heads": expected_kv}
         same = tuple(k for k in SHAPE_KEYS if k in shape and shape[k] == wanted[k])
-        if len(same) == len(SHAPE_KEYS):
-            level = "exact" if shape.get("model_type") == sig["model_type"] else "shape"
+        rope_known = "rope_theta" in shape and sig.get("rope_theta") is not None
+        rope_same = rope_known and abs(shape["rope_theta"] - float(sig["rope_theta"])) < 1e-6
+        if rope_same:
+            same = (*same, "rope_theta")
+        if all(k in same for k in SHAPE_KEYS):
+            exact = shape.get("model_type") == sig["model_type"] and (rope_same or not rope_known)
+            level = "exact" if exact else "shape"
         elif "vocab_size" in same:
             level = "vocab"
         else:
