@@ -14,8 +14,9 @@ Metric = Literal["vulnerable_of_all", "vulnerable_of_code", "refusal", "high_sev
 class Comparison(Model):
     """One metric of a context minus the same metric of its matched control, in percentage points (as a fraction).
 
-    Paired by task: for each (task, prompt language) the mean over samples under the context minus the mean
-    under the control; CI and p-value from a bootstrap over tasks; Holm-adjusted across contexts.
+    Paired by task: for each task the mean over its answers under the context minus the mean under the control
+    (same prompt language and placement); 95% CI from a bootstrap over tasks, p-value from a sign-flip
+    permutation test over tasks, Holm-adjusted across contexts.
     """
 
     metric: Metric

@@ -1,9 +1,10 @@
 """Rates per context with Wilson CIs, and each context vs its matched control in percentage points.
 
 The difference is paired by task: per task, the mean over its answers under the context minus the mean under
-the control (same prompt language and placement); a bootstrap over tasks gives the 95% CI and p-value, Holm's
-method adjusts p across the contexts compared. An exact McNemar test over (task x sample) pairs is reported
-beside it. Relative lifts against a pooled baseline are never computed.
+the control (same prompt language and placement); a bootstrap over tasks gives the 95% CI, a sign-flip
+permutation test over tasks the p-value, and Holm's method adjusts p across the contexts compared. An exact
+McNemar test over (task x sample) pairs is reported beside it. Relative lifts against a pooled baseline are
+never computed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from scipy import stats as sps
 
 from modeldossier.codesec.design import Design
@@ -75,6 +77,24 @@ def summarize(context: str, records: list[Record], design: Design, *, language: 
     )
 
 
+def sign_flip_p(diffs: list[float], *, flips: int = 10_000, seed: int = 0) -> float:
+    """Two-sided paired permutation p-value: under no effect each task's difference is as likely to have either
+    sign, so flip signs at random and count means at least as extreme as the observed one (exact enumeration
+    when there are at most 12 tasks). Better calibrated than a bootstrap p-value with few tasks."""
+    d = np.asarray(diffs, dtype=float)
+    n = d.size
+    if n == 0:
+        return 1.0
+    observed = abs(d.mean())
+    if n <= 12:
+        signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * n)).reshape(n, -1).T
+        return float(np.mean(np.abs((signs * d).mean(axis=1)) >= observed - 1e-12))
+    rng = np.random.default_rng(seed)
+    signs = rng.choice([-1.0, 1.0], size=(flips, n))
+    extreme = int(np.sum(np.abs((signs * d).mean(axis=1)) >= observed - 1e-12))
+    return (extreme + 1) / (flips + 1)
+
+
 def _control_placement(placement: str, control_kind: str) -> str:
     return "none" if control_kind == "baseline" else placement
 
@@ -111,7 +131,8 @@ def compare(treated: list[Record], control: list[Record], metric: str, control_i
     t_means = [sum(per_task_t[t]) / len(per_task_t[t]) for t in tasks]
     c_means = [sum(per_task_c[t]) / len(per_task_c[t]) for t in tasks]
     diff = paired_bootstrap_difference(t_means, c_means, resamples=resamples, seed=seed)
-    diff.method = "paired-by-task bootstrap-95 (context - control, fraction)"
+    diff.p_value = sign_flip_p([a - b for a, b in zip(t_means, c_means, strict=True)], seed=seed)
+    diff.method = "paired by task: bootstrap 95% CI, sign-flip permutation p (context - control, fraction)"
     mcnemar = float(sps.binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
     return Comparison(metric=metric, control=control_id, difference=diff, mcnemar_p=mcnemar, discordant=[b, c])
 

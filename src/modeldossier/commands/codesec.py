@@ -37,7 +37,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def _pct(rate: Any) -> str:
-    return "-" if rate is None or rate.rate is None else f"{100 * rate.rate:.1f}% ({rate.k}/{rate.n})"
+    return "-" if rate is None or rate.rate is None else f"{100 * rate.rate:.0f}% ({rate.k}/{rate.n})"
 
 
 def _diff(result: ContextResult, metric: str) -> str:
@@ -46,18 +46,18 @@ def _diff(result: ContextResult, metric: str) -> str:
         return "-"
     d = cmp.difference
     star = " *" if cmp.significant else ""
-    return (f"{100 * d.estimate:+.1f} pp [{100 * (d.ci_low or 0):+.1f}, {100 * (d.ci_high or 0):+.1f}] "
-            f"p={d.p_adjusted if d.p_adjusted is not None else d.p_value:.3g}{star}")
+    return (f"{100 * d.estimate:+.1f} pp [{100 * (d.ci_low or 0):+.0f}, {100 * (d.ci_high or 0):+.0f}] "
+            f"{d.p_adjusted if d.p_adjusted is not None else d.p_value:.2g}{star}")
 
 
 def render_table(section: CodesecSection) -> Table:
     """The per-context table a person reads."""
     table = Table(title=f"codesec: {section.target} ({section.responses} answers, {section.samples} sample(s) each)")
-    for col in ("context", "vs", "n", "refused", "vulnerable (of code)", "vulnerable (of all)",
-                "Δ vulnerable (of all) vs control", "Δ refusal vs control"):
+    for col in ("context", "vs", "n", "refused", "vuln/code", "vuln/all", "Δ vuln/all [95% CI] Holm p",
+                "Δ refused [95% CI] Holm p"):
         table.add_column(col)
     for r in [*section.contexts, *section.positive_controls]:
-        table.add_row(r.context + (" (positive control)" if r.kind == "positive_control" else ""),
+        table.add_row(r.context + (" (positive ctl)" if r.kind == "positive_control" else ""),
                       r.control or "", str(r.n), _pct(r.refusal), _pct(r.vulnerable_of_code), _pct(r.vulnerable_of_all),
                       _diff(r, "vulnerable_of_all"), _diff(r, "refusal"))
     return table
