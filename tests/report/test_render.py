@@ -164,3 +164,13 @@ def test_files_whose_checks_could_not_run_make_artifacts_amber():
     assert scorecard(d)[0].colour == "amber"
     page = render_html(d)
     assert "Checks that could not run" in page and "&lt;b&gt;nesting&lt;/b&gt;" in page
+
+
+def test_model_answers_are_escaped_in_html_and_markdown():
+    d = hostile_dossier()
+    if not getattr(d.behavior, "examples", None):
+        pytest.skip("this behaviour model keeps no example answers")
+    page = render_html(d)
+    assert 'id="examples"' in page and "Sure! &lt;script&gt;window.__xss=1" in page
+    md = render_markdown(d)
+    assert "Sure! &lt;script&gt;window.\\_\\_xss=1" in md

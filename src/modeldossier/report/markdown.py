@@ -159,11 +159,22 @@ def _behavior(d: Any) -> list[str]:
     labels = sorted({str(k) for c in cells for k in (get(c, "rates") or {})})
     if cells:
         lines += _table(
-            ["topic", "language", "n", *[inline(label) for label in labels]],
+            ["topic", "language", "role", "n", *[inline(label) for label in labels]],
             [
-                [cell(get(c, "topic")), cell(get(c, "language")), text(get(c, "n")),
+                [cell(get(c, "topic")), cell(get(c, "language")), cell(get(c, "role"), "—"), text(get(c, "n")),
                  *[rate_text((get(c, "rates") or {}).get(label)) for label in labels]]
                 for c in cells
+            ],
+        )
+    examples = items(b, "examples")
+    if examples:
+        lines += ["Example answers (model output, escaped):", ""]
+        lines += _table(
+            ["item", "label", "why", "excerpt"],
+            [
+                [cell(get(e, "item_id")), cell(get(e, "label")), cell("; ".join(map(str, items(e, "evidence"))), "—"),
+                 cell(get(e, "excerpt"), "—", limit=300)]
+                for e in examples
             ],
         )
     return lines
