@@ -196,3 +196,14 @@ def test_folder_of_quantizations_fingerprints_vocab_once(tmp_path, vocab_dir):
     assert len(section.fingerprints) == 1
     assert any(e.kind == "gguf.vocabulary" and e.value == {"same_as": "gpt2.Q4_K_M.gguf"} for e in section.observed)
     assert section.observed_family == "GPT-2 (OpenAI)"
+
+
+def test_chkhsh_table_decides_when_no_reference_vocab_matches(coder_liar, monkeypatch):
+    """Without reference sketches, llama.cpp's chkhsh table still names the pre-tokenizer and its publisher."""
+    from modeldossier.provenance import vocab
+
+    monkeypatch.setattr(vocab, "references", lambda: ())
+    section = origin_section(coder_liar, None, online=False)
+    assert section.observed_family.startswith("deepseek-coder (llama.cpp pre-tokenizer")
+    assert section.observed_confidence == 0.8
+    assert section.undeclared_derivative is True and section.lineage_root_country.country == "CN"

@@ -155,9 +155,10 @@ def _observe(section: ProvenanceSection, declared: Declared, vocabs: list[finger
             section.observed.append(Evidence(kind="tokenizer.chkhsh_match", source=f"{fingerprint.CHKHSH_FILE}",
                                              value={"pre": row["pre"], "ref_repo": row["ref_repo"]}))
             if observed.family is None:
+                keys = (_squash(re.split(r"[-_]", row["pre"])[0]), _squash(row["hub_author"]))
                 observed = Observed(family=f"{row['pre']} (llama.cpp pre-tokenizer of {row['ref_repo']})",
                                     hub_author=row["hub_author"], confidence=CONFIDENCE["chkhsh"],
-                                    basis="llama.cpp chkhsh table")
+                                    basis="llama.cpp chkhsh table", name_keys=tuple(k for k in keys if k))
     if declared.config:
         for sig in config_signature.match(declared.config)[:3]:
             section.observed.append(Evidence(kind=f"config.signature_{sig.level}", source="config",
