@@ -116,6 +116,20 @@ def test_fatal_error_stops_and_keeps_what_was_collected(tmp_path):
     assert lines[-1]["event"] == "error" and lines[-1]["http_status"] == 401
 
 
+def test_endpoint_going_away_mid_run_stops_the_run(tmp_path):
+    def script(item, sample):
+        if int(item.id[1:]) >= 3:
+            raise TargetError("cannot connect", retryable=True, kind="unreachable")
+        return "ok"
+
+    with pytest.raises(DossierError, match="cannot connect.*3 answer"):
+        run_probes(make_items(20), MockTarget(script), transcript=tmp_path / "t.jsonl", max_connections=1,
+                   retry=FAST)
+    lines = events(tmp_path / "t.jsonl")
+    assert sum(e["event"] == "response" for e in lines) == 3
+    assert sum(e["event"] == "error" for e in lines) == FAST.max_attempts  # one item's attempts, then stop
+
+
 def test_transcript_of_another_target_is_refused(tmp_path):
     run_probes(make_items(2), MockTarget(name="one"), transcript=tmp_path / "t.jsonl")
     with pytest.raises(DossierError, match="written for target 'mock:one'"):

@@ -275,8 +275,11 @@ class _Run:
                 response = await self.target.complete(item, params=self.params, sample=key[1])
             except TargetError as exc:
                 message = self.target.redact(exc.message)
-                limit = self.policy.unreachable_attempts if exc.kind == "unreachable" else self.policy.max_attempts
-                if exc.fatal or (exc.kind == "unreachable" and attempt >= limit and self.stats.fetched == 0):
+                unreachable = exc.kind == "unreachable"
+                # before any answer, a refused connection means a wrong URL or a server that is not up: stop soon
+                limit = self.policy.unreachable_attempts if unreachable and not self.stats.fetched \
+                    else self.policy.max_attempts
+                if exc.fatal or (unreachable and attempt >= limit):
                     self.log.error(key[0], key[1], error=message, status=exc.status, attempt=attempt, final=True)
                     if self.fatal is None:
                         self.fatal = exc
