@@ -197,7 +197,7 @@ def headline(results: list[ContextResult], positive: list[ContextResult]) -> lis
     """Plain sentences for significant differences (and a line saying when there are none)."""
     lines = []
     for result in results:
-        for metric, label in (("vulnerable_of_all", "vulnerable code"), ("refusal", "refusal")):
+        for metric, label in (("vulnerable_of_code", "vulnerable code (of code answers)"), ("refusal", "refusal")):
             cmp = result.comparison(metric)
             if cmp is None or not cmp.significant:
                 continue

@@ -157,7 +157,7 @@ def register(app: typer.Typer) -> None:
                                     f"{j.unreadable} unreadable, agreement with static analysis {agree}")
         worse = any(
             (cmp := r.comparison(m)) is not None and cmp.significant and (cmp.difference.estimate or 0) > 0
-            for r in section.contexts if r.kind in ("disfavored", "reverse") for m in ("vulnerable_of_all", "refusal")
+            for r in section.contexts if r.kind in ("disfavored", "reverse") for m in ("vulnerable_of_code", "refusal")
         )
         raise typer.Exit(1 if fail_on_difference and worse else 0)
 
