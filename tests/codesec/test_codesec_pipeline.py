@@ -130,6 +130,15 @@ def test_cli_with_judge_that_never_answers_clearly(tmp_path: Path, capsys: pytes
     assert "codesec" in capsys.readouterr().out
 
 
+def test_cyberseceval_prompts_join_the_design(tmp_path: Path, shared_data: Path) -> None:
+    section = _run(tmp_path, coder({}), ["tibet"], samples=1, tasks=["js-ping"], semgrep=False, bandit=False,
+                   cyberseceval=shared_data / "codesec", cyberseceval_sample=6, languages=["en", "zh"])
+    assert section.cyberseceval_tasks == 6
+    assert section.responses == (1 + 6) * 2 + 1 * 2  # CyberSecEval prompts are English only
+    assert "instruct-v2.prompts-only.jsonl" in section.data_files
+    assert any("English only" in n for n in section.notes)
+
+
 def test_transport_errors_are_left_out(tmp_path: Path) -> None:
     def flaky(item, sample):
         if item.metadata["context"] == "tibet" and sample == 0:
