@@ -69,8 +69,8 @@ def bench_overhead(n: int, work: Path) -> dict:
             "cpu_ms_per_request": round(1000 * cpu / n, 3)}
 
 
-def bench_http(n: int, connections: int, url: str, work: Path) -> dict:
-    target = parse_target(f"openai:{url}/fake-model", environ={})
+def bench_http(n: int, connections: int, url: str, work: Path, client: str = "auto") -> dict:
+    target = parse_target(f"openai:{url}/fake-model", environ={}, http_client=client)
     stats = RunStats()
     prompts = items(n, "h")
     cpu, started = cpu_seconds(), time.perf_counter()
@@ -78,7 +78,8 @@ def bench_http(n: int, connections: int, url: str, work: Path) -> dict:
                      max_connections=connections, stats=stats)
     wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     errors = sum(r.error is not None for r in out)
-    return {"requests": n, "connections": connections, "wall_s": round(wall, 3), "req_per_s": round(n / wall, 1),
+    return {"client": client, "requests": n, "connections": connections, "wall_s": round(wall, 3),
+            "req_per_s": round(n / wall, 1),
             "client_cpu_ms_per_request": round(1000 * cpu / n, 3), "errors": errors, "retries": stats.retries}
 
 
@@ -114,6 +115,7 @@ def main() -> None:
         try:
             bench_http(200, args.connections, url, work / "warmup")  # connections, imports
             results["http"] = bench_http(args.requests, args.connections, url, work)
+            results["http_httpx"] = bench_http(args.requests // 5, args.connections, url, work / "httpx", "httpx")
         finally:
             proc.terminate()
             proc.wait(10)
@@ -131,6 +133,9 @@ def main() -> None:
     print(f"| sustained HTTP requests/s ({h['connections']} connections, {h['requests']} req, fake server in "
           f"another process) | >= 500/s | {h['req_per_s']}/s ({h['client_cpu_ms_per_request']} ms client CPU/req, "
           f"{h['errors']} errors) |")
+    x = results["http_httpx"]
+    print(f"| same, httpx client instead of the lean one ({x['requests']} req) | (comparison) | "
+          f"{x['req_per_s']}/s ({x['client_cpu_ms_per_request']} ms client CPU/req) |")
     print(f"| cached re-run of {c['prompts']} prompts (new transcript) | < 5 s | {c['wall_s']} s wall, "
           f"{c['cpu_s']} s CPU |")
 
