@@ -39,7 +39,9 @@ def items(n: int, prefix: str = "q") -> list[ProbeItem]:
 
 
 def load() -> str:
-    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__() if Path("/proc/loadavg").exists() else "?"
+    """The 1/5/15-minute load averages."""
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
 
 
 def cpu_seconds() -> float:
