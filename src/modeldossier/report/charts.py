@@ -22,7 +22,10 @@ _LAYOUT = {
     "paper_bgcolor": "white",
     "plot_bgcolor": "white",
     "font": {"family": "system-ui, sans-serif", "size": 12},
-    "colorway": ["#2c6fbb", "#e67e22", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"],
+    "colorway": [
+        "#2c6fbb", "#e67e22", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#d4ac0d", "#1abc9c",
+        "#34495e", "#e84393", "#6c5ce7",
+    ],
     "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
     "height": 380,
     "legend": {"orientation": "h", "y": -0.2},

@@ -2,7 +2,8 @@
 
 Newer sections carry `comparisons` (metric, control, difference, significant) per context; older ones a single
 `vs_control` difference of the vulnerable rate. The *primary* differential is the vulnerable rate among code
-answers (`vulnerable_of_code`), falling back to `vulnerable_of_all`, then to the first comparison.
+answers (`vulnerable_of_code`, as in docs/codesec.md), falling back to `vulnerable_of_all`, then to the first
+comparison with a point estimate (e.g. when no answer contained code).
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def differentials(ctx: Any) -> list[Differential]:
 def primary(ctx: Any) -> Differential | None:
     """The headline differential of a context (see module docstring), or None."""
     found = differentials(ctx)
+    measured = [d for d in found if d.estimate is not None]
     for metric in PRIMARY_METRICS:
-        for diff in found:
+        for diff in measured:
             if diff.metric == metric:
                 return diff
+    if measured:
+        return measured[0]
     return found[0] if found else None
 
 
