@@ -86,7 +86,7 @@ def test_probe_end_to_end_against_llama_cpp_server(llama_server, tmp_path, capsy
     suite = tmp_path / "suite.yaml"
     suite.write_text(
         "name: smoke\nversion: 1\nitems:\n"
-        "  - id: a\n    prompt: {en: What is the capital of France?, zh: 法国的首都是哪里？}\n"
+        "  - id: a\n    prompt: {en: 'What is the capital of France?', zh: '法国的首都是哪里？'}\n"
         "  - id: b\n    prompt: Write one word.\n"
     )
     out = tmp_path / "out"
