@@ -125,6 +125,18 @@ def patch_zip(path: Path, member_suffix: str, *, crc: int | None = None, set_fla
     path.write_bytes(bytes(data))
 
 
+def patch_local_name(path: Path, member_suffix: str, new_name: str) -> None:
+    """Give a member a different name in its local header than in the central directory (same length)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
+        info = next(i for i in z.infolist() if i.filename.endswith(member_suffix))
+    if len(new_name.encode()) != len(info.filename.encode()):
+        raise ValueError("the new name must have the same length")
+    start = info.header_offset + 30
+    data[start:start + len(new_name)] = new_name.encode()
+    path.write_bytes(bytes(data))
+
+
 def npy_object(payload_pickle: bytes) -> bytes:
     header = "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"
     header += " " * (63 - (10 + len(header)) % 64) + "\n"
@@ -340,6 +352,9 @@ def _malicious_containers(out: Path, mal: Path) -> list[Sample]:
     p = torch_zip(mal / "torch_encrypted_flag.pt", evil_state, tensors)
     patch_zip(p, "data.pkl", set_flags=0x1)
     add(p, "torch zip with the encrypted flag bit set on data.pkl")
+    p = torch_zip(mal / "torch_name_mismatch.pt", evil_state, tensors)
+    patch_local_name(p, "data.pkl", "archive/data.pkX")
+    add(p, "torch zip whose local header names data.pkl differently from the central directory")
     add(torch_zip(mal / "torch_duplicate.pt", good, tensors, dup_pkl=evil_state),
         "torch zip with two data.pkl members (benign first, payload second)")
     add(torch_zip(mal / "torch_model.bin", evil_state, tensors, prefix="pytorch_model"),

@@ -65,6 +65,13 @@ def test_encrypted_flag_is_reported_and_content_still_scanned(tmp_path):
     assert {("zip.flag.encrypted", "high"), ("pickle.global.dangerous", "critical")} <= found
 
 
+def test_local_header_name_mismatch_is_read_like_a_lenient_loader(tmp_path):
+    path = C.torch_zip(tmp_path / "m.pt", PAYLOAD, TENSORS)
+    C.patch_local_name(path, "data.pkl", "archive/data.pkX")
+    _, found = scan(path)
+    assert {("zip.header_mismatch", "high"), ("pickle.global.dangerous", "critical")} <= found
+
+
 def test_duplicate_member_names_are_all_scanned(tmp_path):
     with pytest.warns(UserWarning):
         path = C.torch_zip(tmp_path / "m.pt", C.state_dict_pickle(TENSORS), TENSORS, dup_pkl=PAYLOAD)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import bz2
 import gzip
+import io
 import lzma
 import re
 import struct
@@ -141,7 +142,7 @@ def _zip_member(ctx: Context, archive: zipfile.ZipFile, info: zipfile.ZipInfo, n
     try:
         handle = archive.open(opened)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
-        return [_finding("zip.member.unreadable", Severity.MEDIUM, f"member cannot be read: {exc}", name, where)]
+        return _raw_fallback(ctx, archive, info, name, depth, str(exc))
     with handle:
         handle._expected_crc = None  # torch ignores CRCs; we check them ourselves below, without aborting
         display = f"{name}!{info.filename}"
@@ -156,6 +157,40 @@ def _zip_member(ctx: Context, archive: zipfile.ZipFile, info: zipfile.ZipInfo, n
             handle.seek(0)
         ctx.scan_member(handle, display, info.file_size, depth + 1, hint=hint)
     return findings
+
+
+_RAW_LIMIT = 256 * _CHUNK
+
+
+def _raw_fallback(ctx: Context, archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, depth: int,
+                  why: str) -> list[Finding]:
+    """Read a member the way lenient loaders do (from its local header, ignoring the name and flag checks that
+    make zipfile refuse it), so a header trick cannot hide its content."""
+    where = f"member {info.filename}"
+    found = [_finding("zip.member.unreadable", Severity.MEDIUM, f"zipfile refuses this member: {why}", name, where)]
+    stream = archive.fp
+    if stream is None or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return found
+    try:
+        stream.seek(info.header_offset)
+        header = stream.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return found
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        local_name = stream.read(name_len).decode("utf-8", "replace")
+        stream.seek(info.header_offset + 30 + name_len + extra_len)
+        raw = stream.read(min(info.compress_size, _RAW_LIMIT))
+        data = raw if info.compress_type == zipfile.ZIP_STORED else zlib.decompressobj(-15).decompress(raw, _RAW_LIMIT)
+    except (OSError, zlib.error, ValueError) as exc:
+        found.append(_finding("zip.member.unreadable", Severity.MEDIUM, f"raw read failed too: {exc}", name, where))
+        return found
+    if local_name != info.filename:
+        found.append(_finding("zip.header_mismatch", Severity.HIGH,
+                              "local header names a different file than the central directory: strict readers "
+                              "refuse it, lenient loaders read it; scanned from the local header",
+                              name, where, f"central {info.filename!r} vs local {local_name!r}"))
+    ctx.scan_member(io.BytesIO(data), f"{name}!{info.filename}", len(data), depth + 1)
+    return found
 
 
 def _crc_of(handle: BinaryIO) -> int | None:
