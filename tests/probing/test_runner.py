@@ -211,3 +211,21 @@ def test_replay_simple_published_format(tmp_path):
 def test_response_model_roundtrip():
     r = ProbeResponse(item_id="a", detail={"x": 1})
     assert ProbeResponse.model_validate_json(r.model_dump_json()) == r
+
+
+def test_truncated_at_any_byte_resumes_to_exactly_once(tmp_path):
+    """Whatever byte a crash stops the transcript at, a re-run ends with every answer exactly once."""
+    full = tmp_path / "full.jsonl"
+    run_probes(make_items(4), MockTarget(), samples=2, transcript=full)
+    data = full.read_bytes()
+    for cut in range(0, len(data), max(1, len(data) // 60)):
+        path = tmp_path / f"cut{cut}.jsonl"
+        path.write_bytes(data[:cut])
+        target = MockTarget()
+        out = run_probes(make_items(4), target, samples=2, transcript=path)
+        assert len(out) == 8
+        keys = [(e["response"]["item_id"], e["response"]["sample"]) for e in events(path)
+                if e["event"] == "response"]
+        assert sorted(keys) == sorted((f"q{i}", s) for i in range(4) for s in range(2)), cut
+        complete = data[:cut][: data[:cut].rfind(b"\n") + 1]  # whole lines survive; a torn one is cut
+        assert target.calls == 8 - complete.count(b'"event":"response"'), cut
