@@ -111,6 +111,14 @@ def test_auto_map_in_config():
     assert by_rule["hf.auto_map.remote_repo"][0].location == "key auto_map.AutoModelForCausalLM"
 
 
+def test_custom_pipelines_need_remote_code():
+    config = {"custom_pipelines": {"text-classification": {"impl": "pipeline_x.MyPipeline", "pt": ["AutoModel"]},
+                                   "ner": {"impl": "org/repo--pipe.P"}}}
+    found = run(json.dumps(config), "config.json")
+    assert [(f.rule_id, f.severity) for f in found] == [("hf.custom_pipeline.remote_code", Severity.MEDIUM),
+                                                        ("hf.custom_pipeline.remote_code", Severity.HIGH)]
+
+
 def test_tokenizer_config_chat_templates():
     plain = {"chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}", "model_max_length": 512}
     assert run(json.dumps(plain), "tokenizer_config.json") == []

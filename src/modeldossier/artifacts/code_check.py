@@ -96,6 +96,7 @@ def scan_json(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     if not isinstance(data, dict):
         return []
     findings = list(_auto_map(data.get("auto_map"), name))
+    findings.extend(_custom_pipelines(data.get("custom_pipelines"), name))
     template = data.get("chat_template")
     if isinstance(template, str):
         findings.extend(check_template(template, name, "key chat_template"))
@@ -128,6 +129,19 @@ def _auto_map(auto_map: Any, name: str) -> Iterator[Finding]:
                 yield _finding("hf.auto_map.remote_code", Severity.MEDIUM,
                                f"{cls} needs trust_remote_code and runs {module}.py from this folder on load", name,
                                f"key auto_map.{cls}", ref)
+
+
+def _custom_pipelines(pipelines: Any, name: str) -> Iterator[Finding]:
+    """``custom_pipelines`` in config.json: each ``impl`` is a module run with trust_remote_code."""
+    if not isinstance(pipelines, dict):
+        return
+    for task, spec in list(pipelines.items())[:100]:
+        impl = spec.get("impl") if isinstance(spec, dict) else None
+        if isinstance(impl, str):
+            remote = "--" in impl
+            yield _finding("hf.custom_pipeline.remote_code", Severity.HIGH if remote else Severity.MEDIUM,
+                           f"pipeline {task!r} needs trust_remote_code and runs {impl.rsplit('.', 1)[0]}.py on load",
+                           name, f"key custom_pipelines.{task}", impl)
 
 
 # ---------------------------------------------------------------- Python source
