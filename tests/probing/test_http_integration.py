@@ -214,3 +214,21 @@ def test_resume_after_sigkill_gives_every_answer_exactly_once(tmp_path):
     assert sum(e["event"] == "header" for e in lines) == 1
     # the re-run asked only for what was missing (answers flushed before the kill were not re-asked)
     assert srv.answered - asked_before <= 2 * n - first + 4
+
+
+def test_model_moved_to_another_port_resumes_but_cache_is_per_url(tmp_path):
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    with FakeOpenAIServer() as first:
+        run_probes(items(3), parse_target(f"vllm:{first.url}/fake-model"), transcript=tmp_path / "t.jsonl",
+                   cache=cache)
+    with FakeOpenAIServer() as second:
+        assert second.port != first.port
+        stats = RunStats()
+        out = run_probes(items(5), parse_target(f"vllm:{second.url}/fake-model"), transcript=tmp_path / "t.jsonl",
+                         cache=cache, stats=stats)
+        assert stats.resumed == 3 and stats.fetched == 2 and len(out) == 5
+        stats = RunStats()
+        run_probes(items(5), parse_target(f"vllm:{second.url}/fake-model"), transcript=tmp_path / "new.jsonl",
+                   cache=cache, stats=stats)
+        assert stats.cached == 2 and stats.fetched == 3  # answers from the old URL are not reused from the cache
+    cache.close()

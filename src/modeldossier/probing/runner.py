@@ -157,13 +157,18 @@ class _Run:
         self.by_id = {item.id: item for item in items}
         self.wanted: list[Key] = [(item.id, s) for item in items for s in range(samples)]
         prefix = key_prefix(identity, params)
+        # the resume check ignores target identity (the transcript header pins it) and the base URL,
+        # so a model that moved to another port still resumes; the cache key includes both
+        prompt_prefix = key_prefix({}, params)
         self.keys: dict[Key, str] = {}
+        self.prompt_keys: dict[Key, str] = {}
         self.messages_json: dict[str, str] = {}
         for item in items:
             text = messages_text(item.messages)
             self.messages_json[item.id] = json.dumps([m.model_dump() for m in item.messages], ensure_ascii=False)
             for s in range(samples):
                 self.keys[(item.id, s)] = keyed(prefix, text, s)
+                self.prompt_keys[(item.id, s)] = keyed(prompt_prefix, text, s)
         self.results: dict[Key, ProbeResponse] = {}
         self.rng = random.Random()
         self.fatal: TargetError | None = None
@@ -183,7 +188,7 @@ class _Run:
             if key not in done:
                 continue
             recorded_key, response = done[key]
-            if recorded_key and recorded_key != self.keys[key]:
+            if recorded_key and recorded_key != self.prompt_keys[key]:
                 raise DossierError(
                     f"transcript {self.log.path} holds an answer to item {key[0]!r} sample {key[1]} for a "
                     "different prompt or parameters: use another --out folder, or --refresh to start anew"
@@ -206,7 +211,7 @@ class _Run:
             self.stats.cached += 1
 
     def _record(self, key: Key, response: ProbeResponse) -> None:
-        self.log.response(self.keys[key], self.messages_json[key[0]], response)
+        self.log.response(self.keys[key], self.prompt_keys[key], self.messages_json[key[0]], response)
 
     def ordered(self) -> list[ProbeResponse]:
         return [self.results[k] for k in self.wanted if k in self.results]

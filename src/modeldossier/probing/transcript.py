@@ -41,7 +41,7 @@ class Transcript:
     @classmethod
     def open(cls, path: Path, target: dict[str, Any]) -> tuple[Transcript, dict[Key, tuple[str, ProbeResponse]]]:
         """Open (or create) ``path`` for ``target``; returns it with the answers already recorded,
-        as {(item id, sample): (request key, response)}.
+        as {(item id, sample): (prompt key, response)}.
 
         DossierError when the file belongs to another target, is not a transcript, or is in use.
         """
@@ -74,10 +74,12 @@ class Transcript:
         self._handle.flush()
         self.written += 1
 
-    def response(self, key: str, messages_json: str, response: ProbeResponse) -> None:
-        """Record a usable answer with its prompt (``messages_json``: the messages as a JSON array)."""
-        line = (f'{{"event":"response","time":{time.time():.3f},"key":"{key}","messages":{messages_json},'
-                f'"response":{response.model_dump_json()}}}\n')
+    def response(self, key: str, prompt_key: str, messages_json: str, response: ProbeResponse) -> None:
+        """Record a usable answer with its prompt (``messages_json``: the messages as a JSON array).
+
+        ``key`` is the cache key; ``prompt_key`` hashes only messages, params and sample (the resume check)."""
+        line = (f'{{"event":"response","time":{time.time():.3f},"key":"{key}","prompt_key":"{prompt_key}",'
+                f'"messages":{messages_json},"response":{response.model_dump_json()}}}\n')
         self._handle.write(line.encode("utf-8"))
         self._handle.flush()
         self.written += 1
@@ -136,7 +138,7 @@ def _read_existing(path: Path, handle: BinaryIO, target: dict[str, Any]) -> dict
         except (ValueError, KeyError, TypeError, ValidationError):
             raise DossierError(f"{path}:{number}: damaged transcript line; fix or remove it") from None
         response.cached = False
-        done.setdefault((response.item_id, response.sample), (str(event.get("key", "")), response))
+        done.setdefault((response.item_id, response.sample), (str(event.get("prompt_key", "")), response))
     handle.seek(0, os.SEEK_END)
     return done
 
