@@ -1,7 +1,7 @@
 """Fuzzing the non-pickle checkers: mutated inputs give findings, never an exception or a hang.
 
 A handful of examples run by default; the `slow` variants run FUZZ_EXAMPLES (default 20,000) cases per format,
-e.g. ``FUZZ_EXAMPLES=20000 pytest -m slow tests/artifacts/test_formats_fuzz.py`` runs 6 x 20,000 = 120,000.
+e.g. ``FUZZ_EXAMPLES=20000 pytest -m slow tests/artifacts/test_formats_fuzz.py`` runs 7 x 20,000 = 140,000.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def _onnx_seed() -> bytes:
     return helper.make_model(graph).SerializeToString()
 
 
-SEEDS = {"safetensors": _st_seed(), "gguf": _gguf_seed(), "onnx": _onnx_seed()}
+SEEDS = {"safetensors": _st_seed(), "gguf": _gguf_seed(), "onnx": _onnx_seed(), "onnx-stream": _onnx_seed()}
 SCANNERS: dict[str, Callable] = {"safetensors": safetensors_check.scan, "gguf": gguf_check.scan,
-                                 "onnx": onnx_check.scan}
+                                 "onnx": onnx_check.scan, "onnx-stream": onnx_check._scan_streaming}
 
 mutations = st.lists(st.tuples(st.integers(min_value=0, max_value=400), st.binary(min_size=1, max_size=9)),
                      max_size=6)

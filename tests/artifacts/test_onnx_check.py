@@ -88,9 +88,51 @@ def test_local_function_ops_are_info_only():
 def test_malformed_and_oversized(monkeypatch):
     assert [f.rule_id for f in run(b"\x08\x07\x12\xff\xff\xff\xff\x0f")] == ["malformed.onnx.protobuf"]
     assert [f.rule_id for f in run(b"")] == ["malformed.onnx.protobuf"]
-    monkeypatch.setattr(onnx_check, "MAX_ONNX_BYTES", 10)
+    monkeypatch.setattr(onnx_check, "MAX_ONNX_BYTES", 0)
     found = run(model_bytes())
-    assert [(f.rule_id, f.severity) for f in found] == [("onnx.not_parsed.too_large", Severity.INFO)]
+    assert [(f.rule_id, f.severity) for f in found] == [("onnx.streamed", Severity.INFO)]
+    assert [f.rule_id for f in run(b"\x08\x07\x12\xff\xff\xff\xff\x0f")][-1] == "malformed.onnx.protobuf"
+    assert [f.rule_id for f in run(b"\x3a\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01")][-1] == \
+        "malformed.onnx.protobuf"
+
+
+def _models() -> list[bytes]:
+    fn = helper.make_function("local.fn", "Double", ["a"], ["b"], [helper.make_node("Add", ["a", "a"], ["b"])],
+                              [helper.make_opsetid("", 17)])
+    return [
+        model_bytes(), model_bytes(location="../../etc/passwd"), model_bytes(location="/root/.ssh/id_rsa"),
+        model_bytes(subgraph_location="../x.bin"),
+        model_bytes(extra_nodes=[helper.make_node("PyOp", ["y"], ["q"], domain="ai.onnx.contrib")],
+                    opsets=[helper.make_opsetid("ai.onnx.contrib", 1)]),
+        model_bytes(extra_nodes=[helper.make_node("Double", ["y"], ["d"], domain="local.fn")], functions=[fn],
+                    opsets=[helper.make_opsetid("local.fn", 1)]),
+    ]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_streaming_walk_matches_direct_parse(monkeypatch, index):
+    blob = _models()[index]
+    direct = run(blob)
+    monkeypatch.setattr(onnx_check, "MAX_ONNX_BYTES", 0)
+    streamed = run(blob)
+    assert streamed[0].rule_id == "onnx.streamed"
+    assert streamed[1:] == direct
+
+
+def test_streaming_walk_skips_weights(monkeypatch):
+    """A model with 8 MiB of inline weights is checked after reading it once, keeping only the structure."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    weight = numpy_helper.from_array(np.zeros(2 << 20, dtype=np.float32), "big")
+    graph = helper.make_graph([helper.make_node("Identity", ["big"], ["y"])], "g", [],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2 << 20])], [weight])
+    blob = helper.make_model(graph).SerializeToString()
+    skeleton = onnx_check._strip(onnx_check._Stream(io.BytesIO(blob), len(blob)), len(blob), onnx_check._MODEL, 0,
+                                 [onnx_check._MAX_STRUCTURE])
+    assert len(blob) > 8 << 20 and len(skeleton) < 4096
+    monkeypatch.setattr(onnx_check, "MAX_ONNX_BYTES", 0)
+    assert [f.rule_id for f in run(blob)] == ["onnx.streamed"]
 
 
 def test_external_file_is_never_opened(tmp_path, monkeypatch):

@@ -1,8 +1,8 @@
 """ONNX checker: external-data paths (traversal, absolute), custom operator domains, local functions.
 
 The protobuf is decoded with ``onnx.ModelProto.ParseFromString`` (no external-data loading), so no external file
-is opened and no operator runs. Files above ``MAX_ONNX_BYTES`` are not parsed (protobuf cannot be walked without
-loading the message), and say so as an info finding.
+is opened and no operator runs. Files above ``MAX_ONNX_BYTES`` are walked as a protobuf wire stream that skips
+tensor payloads (raw_data and the typed data fields), so memory follows the graph's size, not the weights'.
 """
 
 from __future__ import annotations
@@ -33,14 +33,12 @@ def _finding(rule: str, sev: Severity, msg: str, name: str, loc: str | None, ev:
 
 
 def scan(stream: BinaryIO, name: str, size: int) -> list[Finding]:
-    """Findings for one ONNX model file."""
-    if size > MAX_ONNX_BYTES:
-        return [_finding("onnx.not_parsed.too_large", Severity.INFO,
-                         f"{size:,}-byte ONNX file is above the {MAX_ONNX_BYTES:,}-byte parse limit: external-data "
-                         "paths and custom ops were not checked", name, None)]
+    """Findings for one ONNX model file (files above MAX_ONNX_BYTES are walked as a stream)."""
     import onnx
     from google.protobuf.message import DecodeError
 
+    if size > MAX_ONNX_BYTES:
+        return _scan_streaming(stream, name, size)
     stream.seek(0)
     data = stream.read(size)
     try:
@@ -166,3 +164,117 @@ def _tensors(model: Any) -> Iterator[tuple[str, Any]]:
                     yield f"{where} node {node.name or node.op_type} attribute {attr.name}", attr.t
                 for t in attr.tensors:
                     yield f"{where} node {node.name or node.op_type} attribute {attr.name}", t
+
+
+# ---------------------------------------------------------------- streaming path for files above MAX_ONNX_BYTES
+# Protobuf wire-format walk that copies the model's structure and drops tensor payloads, so a model of any size
+# is checked with memory bounded by its graph (not its weights). Field numbers are those of onnx.proto3.
+_TENSOR = {"skip": {4, 5, 6, 7, 9, 10, 11}, "children": {}}
+_SPARSE = {"skip": set(), "children": {1: _TENSOR, 2: _TENSOR}}
+_GRAPH: dict = {"skip": set(), "children": {5: _TENSOR, 15: _SPARSE}}
+_ATTR = {"skip": set(), "children": {5: _TENSOR, 6: _GRAPH, 10: _TENSOR, 11: _GRAPH, 22: _SPARSE, 23: _SPARSE}}
+_NODE = {"skip": set(), "children": {5: _ATTR}}
+_GRAPH["children"][1] = _NODE
+_FUNCTION = {"skip": set(), "children": {7: _NODE}}
+_MODEL = {"skip": set(), "children": {7: _GRAPH, 25: _FUNCTION}}
+_MAX_KEPT_FIELD = 16 * 1024 * 1024
+_MAX_NESTING = 64
+_MAX_STRUCTURE = 256 * 1024 * 1024
+
+
+class _WireError(Exception):
+    """The protobuf wire format is broken (internal; becomes a finding)."""
+
+
+class _Stream:
+    """Buffered forward reader with cheap skips over a seekable stream."""
+
+    def __init__(self, stream: BinaryIO, size: int):
+        self.stream, self.size, self.pos = stream, size, 0
+        self.buf, self.start = b"", 0
+
+    def read(self, n: int) -> bytes:
+        if self.pos + n > self.size:
+            raise _WireError("field runs past the end of the file")
+        rel = self.pos - self.start
+        if rel < 0 or rel + n > len(self.buf):
+            self.stream.seek(self.pos)
+            self.buf, self.start, rel = self.stream.read(max(n, 1 << 20)), self.pos, 0
+        self.pos += n
+        return self.buf[rel:rel + n]
+
+    def varint(self) -> tuple[int, bytes]:
+        value, shift, raw = 0, 0, bytearray()
+        while True:
+            byte = self.read(1)[0]
+            raw.append(byte)
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return value, bytes(raw)
+            shift += 7
+            if shift > 63:
+                raise _WireError("varint longer than 10 bytes")
+
+
+def _varint_bytes(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _strip(reader: _Stream, end: int, schema: dict, depth: int, budget: list[int]) -> bytes:
+    """The message between reader.pos and ``end``, re-encoded without the fields ``schema`` drops."""
+    if depth > _MAX_NESTING:
+        raise _WireError(f"messages nested more than {_MAX_NESTING} deep")
+    out = bytearray()
+    while reader.pos < end:
+        key, raw_key = reader.varint()
+        field, wire = key >> 3, key & 7
+        drop = field in schema["skip"]
+        if wire == 0:
+            _, raw = reader.varint()
+            chunk = raw_key + raw
+        elif wire in (1, 5):
+            chunk = raw_key + reader.read(8 if wire == 1 else 4)
+        elif wire == 2:
+            length, _ = reader.varint()
+            if reader.pos + length > end:
+                raise _WireError("length-delimited field runs past its message")
+            child = schema["children"].get(field)
+            if drop or (child is None and length > _MAX_KEPT_FIELD):
+                reader.pos += length
+                continue
+            body = _strip(reader, reader.pos + length, child, depth + 1, budget) if child else reader.read(length)
+            chunk = raw_key + _varint_bytes(len(body)) + body
+        else:
+            raise _WireError(f"unsupported wire type {wire}")
+        if not drop:
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise _WireError("model structure (without weights) is larger than 256 MiB")
+            out += chunk
+    if reader.pos != end:
+        raise _WireError("field runs past its message")
+    return bytes(out)
+
+
+def _scan_streaming(stream: BinaryIO, name: str, size: int) -> list[Finding]:
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    note = _finding("onnx.streamed", Severity.INFO,
+                    f"{size:,}-byte ONNX file checked by a streaming walk (tensor payloads skipped)", name, None)
+    try:
+        skeleton = _strip(_Stream(stream, size), size, _MODEL, 0, [_MAX_STRUCTURE])
+        model = onnx.ModelProto()
+        model.ParseFromString(skeleton)
+    except (_WireError, DecodeError, ValueError, RecursionError) as exc:
+        return [note, _finding("malformed.onnx.protobuf", Severity.MEDIUM, f"not a valid ONNX protobuf ({exc})",
+                               name, None)]
+    if not model.HasField("graph") and not model.functions:
+        return [note, _finding("malformed.onnx.protobuf", Severity.MEDIUM, "ONNX model has no graph", name, None)]
+    return [note, *check_model(model, name)]
