@@ -28,10 +28,13 @@ def test_split_url(url, base, model):
     assert split_url(url) == (base, model)
 
 
-@pytest.mark.parametrize("url", ["http://h:8000/v1", "ftp://h/v1/m", "http://user:pw@h/v1/m"])
+@pytest.mark.parametrize(
+    "url", ["http://h:8000/v1", "ftp://h/v1/m", "http://user:pw-secret@h/v1/m", "http://h/v1/m?api_key=pw-secret"]
+)
 def test_split_url_rejects(url):
-    with pytest.raises(DossierError):
+    with pytest.raises(DossierError) as info:
         split_url(url)
+    assert "pw-secret" not in str(info.value)
 
 
 def test_openai_url_spec():
@@ -52,6 +55,13 @@ def test_named_providers_defaults_and_env():
         "from DASHSCOPE_API_KEY")
     t = parse_target("openrouter:qwen/qwen-2.5-72b", environ={"MY_KEY": "k-abcdef"}, api_key_env="MY_KEY")
     assert t.id == "openrouter:qwen/qwen-2.5-72b" and t.describe()["api_key"] == "from MY_KEY"
+
+
+@pytest.mark.parametrize("url", ["http://h:1/v1?key=sk-zzzz9999", "ftp://h/v1", "http://u:sk-zzzz9999@h/v1"])
+def test_bad_base_urls_are_refused_without_echoing_them(url):
+    with pytest.raises(DossierError) as info:
+        parse_target("vllm:m", base_url=url, environ={})
+    assert "sk-zzzz9999" not in str(info.value)
 
 
 def test_cloud_provider_without_key_is_a_clear_error():

@@ -64,16 +64,18 @@ def split_url(url: str) -> tuple[str, str]:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise DossierError(f"not an http(s) URL: {url!r}")
-    if "@" in parts.netloc:
-        raise DossierError("credentials in the target URL are not accepted: set <PROVIDER>_API_KEY instead")
+        raise DossierError(f"the target URL must start with http:// or https:// (got scheme {parts.scheme!r})")
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        raise DossierError("credentials or a query string in the target URL are not accepted: "
+                           "set <PROVIDER>_API_KEY instead")
     segments = [s for s in parts.path.split("/") if s]
     cut = next((i for i, s in enumerate(segments) if _VERSION_SEGMENT.match(s)), None)
     if cut is None:
         cut = len(segments) - 2
     base_path, model = segments[: cut + 1], "/".join(segments[cut + 1 :])
     if not model:
-        raise DossierError(f"no model name in {url!r}: use openai:http://HOST:PORT/v1/MODEL")
+        raise DossierError(f"no model name in {parts.scheme}://{parts.netloc}{parts.path}: "
+                           "use openai:http://HOST:PORT/v1/MODEL")
     base = urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(base_path) if base_path else "", "", ""))
     return base.rstrip("/"), model
 
@@ -154,8 +156,11 @@ def _openai(
         raise DossierError(f"{provider.name}: no model name: use {provider.name}:MODEL")
     env_base, _ = _env(provider.env, "BASE_URL", environ)
     base_url = base_url or env_base or provider.base_url
-    if urlsplit(base_url).scheme not in ("http", "https") or "@" in urlsplit(base_url).netloc:
-        raise DossierError(f"{provider.name}: base URL must be http(s) without credentials: {base_url!r}")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc or parts.query or parts.fragment:
+        # never echo it: a query string may hold a key
+        raise DossierError(f"{provider.name}: the base URL must be http(s)://host[:port]/path, without "
+                           "credentials or a query string (keys go in <PROVIDER>_API_KEY)")
     key_source = "option" if api_key else None
     key_env = options.get("api_key_env")
     if not api_key and key_env:
