@@ -186,3 +186,20 @@ def test_legacy_torch_stops_at_raw_storage(tmp_path):
     section, found = scan(tmp_path / "old.pt")
     assert section.files[0].format == "torch-legacy"
     assert found == set()
+
+
+def test_zip_member_with_an_empty_name_does_not_crash(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("x", PAYLOAD)
+    raw = bytearray(buf.getvalue())
+    # drop the one-letter name from the central directory entry: the member name becomes ""
+    cd = raw.find(b"PK\x01\x02")
+    raw[cd + 28:cd + 30] = b"\x00\x00"
+    del raw[cd + 46:cd + 47]
+    eocd = raw.find(b"PK\x05\x06")
+    size = int.from_bytes(raw[eocd + 12:eocd + 16], "little") - 1
+    raw[eocd + 12:eocd + 16] = size.to_bytes(4, "little")
+    (tmp_path / "e.zip").write_bytes(bytes(raw))
+    section, found = scan(tmp_path / "e.zip")
+    assert not [f for f in section.findings if f.rule_id == "scan.checker_error"]

@@ -97,7 +97,7 @@ def scan_zip(ctx: Context, stream: BinaryIO, name: str, size: int, depth: int, k
                 findings.append(_finding("archive.path_traversal", Severity.HIGH,
                                          f"member name {why}; extracting it writes outside the target folder",
                                          name, where, member))
-            if info.is_dir():
+            if info.filename.endswith("/"):
                 continue
             if info.flag_bits & 0x1:
                 findings.append(_finding("zip.flag.encrypted", Severity.HIGH,
