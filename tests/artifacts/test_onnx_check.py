@@ -140,3 +140,13 @@ def test_external_file_is_never_opened(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     found = run(model_bytes(location="../../no/such/file.bin"))
     assert found[0].rule_id == "onnx.external_data.path_traversal"
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_invalid_utf8_strings_are_reported_not_raised(monkeypatch, streaming):
+    """protobuf returns bytes for a string field that is not UTF-8 (found by fuzzing): still a clean finding."""
+    blob = model_bytes(location="/AAAA/x").replace(b"/AAAA/x", b"/\xf4\x8e3\xb0/x")
+    if streaming:
+        monkeypatch.setattr(onnx_check, "MAX_ONNX_BYTES", 0)
+    found = [f for f in run(blob) if f.rule_id != "onnx.streamed"]
+    assert [f.rule_id for f in found] == ["onnx.external_data.absolute_path"]

@@ -28,6 +28,11 @@ _SENSITIVE_PATH = re.compile(r"(^|/)(etc|proc|dev|sys|root|home|var|usr|boot)/|\
 _MAX_PER_RULE = 20
 
 
+def _text(value: Any) -> str:
+    """protobuf hands back bytes for string fields that are not valid UTF-8: decode them for reporting."""
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
 def _finding(rule: str, sev: Severity, msg: str, name: str, loc: str | None, ev: str | None = None) -> Finding:
     return Finding(rule_id=rule, severity=sev, message=msg, file=name, location=loc, evidence=ev)
 
@@ -66,59 +71,58 @@ def check_model(model: Any, name: str) -> list[Finding]:
     for where, tensor in _tensors(model):
         for f in _external_data(tensor, where, name):
             add(f)
-    local_functions = {(fn.domain, fn.name) for fn in model.functions}
-    for fn in model.functions:
-        add(_finding("onnx.function.local", Severity.INFO,
-                     f"model defines local function {fn.domain}:{fn.name} ({len(fn.node)} nodes)", name,
-                     f"function {fn.domain}.{fn.name}"))
+    local_functions = {(_text(fn.domain), _text(fn.name)) for fn in model.functions}
+    for fn_domain, fn_name in sorted(local_functions):
+        add(_finding("onnx.function.local", Severity.INFO, f"model defines local function {fn_domain}:{fn_name}",
+                     name, f"function {fn_domain}.{fn_name}"))
     for opset in model.opset_import:
-        if opset.domain not in STANDARD_DOMAINS:
+        domain = _text(opset.domain)
+        if domain not in STANDARD_DOMAINS:
             add(_finding("onnx.opset.custom_domain", Severity.MEDIUM,
-                         f"model imports operator set {opset.domain!r}: needs a custom-op library to run", name,
-                         f"opset_import {opset.domain}", f"{opset.domain} v{opset.version}"))
+                         f"model imports operator set {domain!r}: needs a custom-op library to run", name,
+                         f"opset_import {domain}", f"{domain} v{opset.version}"))
     for where, node in _nodes(model):
-        key = (node.domain, node.op_type)
+        key = (_text(node.domain), _text(node.op_type))
         if key in CODE_OPS:
             add(_finding("onnx.op.python", Severity.CRITICAL,
-                         f"operator {node.domain}:{node.op_type} runs Python code on the host", name, where,
-                         node.name or node.op_type))
-        elif node.domain not in STANDARD_DOMAINS and key not in local_functions:
+                         f"operator {key[0]}:{key[1]} runs Python code on the host", name, where, key[1]))
+        elif key[0] not in STANDARD_DOMAINS and key not in local_functions:
             add(_finding("onnx.op.custom", Severity.MEDIUM,
-                         f"custom operator {node.domain}:{node.op_type} is implemented by native code outside the "
-                         "model", name, where, f"{node.domain}:{node.op_type}"))
+                         f"custom operator {key[0]}:{key[1]} is implemented by native code outside the model", name,
+                         where, f"{key[0]}:{key[1]}"))
     return findings
 
 
 def _external_data(tensor: Any, where: str, name: str) -> Iterator[Finding]:
-    entries = {e.key: e.value for e in tensor.external_data}
+    entries = {_text(e.key): _text(e.value) for e in tensor.external_data}
     if tensor.data_location != 1 and not entries:  # 1 = EXTERNAL
         return
     location = entries.get("location", "")
     ev = location[:300]
     if not location:
         yield _finding("onnx.external_data.missing_location", Severity.MEDIUM,
-                       f"tensor {tensor.name!r} is external but names no file", name, where)
+                       f"tensor {_text(tensor.name)!r} is external but names no file", name, where)
         return
     norm = location.replace("\\", "/")
     parts = [p for p in norm.split("/") if p]
     if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) or norm.startswith("//") or "\x00" in location:
         sev = Severity.CRITICAL if _SENSITIVE_PATH.search(norm) else Severity.HIGH
         yield _finding("onnx.external_data.absolute_path", sev,
-                       f"tensor {tensor.name!r} reads its data from an absolute path outside the model folder",
+                       f"tensor {_text(tensor.name)!r} reads its data from an absolute path outside the model folder",
                        name, where, ev)
     elif ".." in parts:
         yield _finding("onnx.external_data.path_traversal", Severity.CRITICAL,
-                       f"tensor {tensor.name!r} reads its data through '..' outside the model folder (file read "
+                       f"tensor {_text(tensor.name)!r} reads its data through '..' outside the model folder (file read "
                        "/ exfiltration)", name, where, ev)
     elif _SENSITIVE_PATH.search(norm):
         yield _finding("onnx.external_data.sensitive_path", Severity.HIGH,
-                       f"tensor {tensor.name!r} external data names a sensitive-looking file", name, where, ev)
+                       f"tensor {_text(tensor.name)!r} external data names a sensitive-looking file", name, where, ev)
     for key in ("offset", "length"):
         value = entries.get(key)
         if value is not None and not value.isdigit():
             yield _finding("onnx.external_data.bad_range", Severity.MEDIUM,
-                           f"tensor {tensor.name!r} external-data {key} is not a non-negative integer", name, where,
-                           f"{key}={value!r}")
+                           f"tensor {_text(tensor.name)!r} external-data {key} is not a non-negative integer", name,
+                           where, f"{key}={value!r}")
 
 
 def _graphs(graph: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -132,8 +136,8 @@ def _graphs(graph: Any, path: str) -> Iterator[tuple[str, Any]]:
         for node in g.node:
             for attr in node.attribute:
                 if attr.HasField("g"):
-                    stack.append((f"{where}/{node.name or node.op_type}.{attr.name}", attr.g, depth + 1))
-                stack.extend((f"{where}/{node.name or node.op_type}.{attr.name}[{i}]", sub, depth + 1)
+                    stack.append((f"{where}/{_text(node.name or node.op_type)}.{_text(attr.name)}", attr.g, depth + 1))
+                stack.extend((f"{where}/{_text(node.name or node.op_type)}.{_text(attr.name)}[{i}]", sub, depth + 1)
                              for i, sub in enumerate(attr.graphs))
 
 
@@ -145,25 +149,25 @@ def _all_graphs(model: Any) -> Iterator[tuple[str, Any]]:
 def _nodes(model: Any) -> Iterator[tuple[str, Any]]:
     for where, g in _all_graphs(model):
         for i, node in enumerate(g.node):
-            yield f"{where} node {i} ({node.name or node.op_type})", node
+            yield f"{where} node {i} ({_text(node.name or node.op_type)})", node
     for fn in model.functions:
         for i, node in enumerate(fn.node):
-            yield f"function {fn.domain}.{fn.name} node {i}", node
+            yield f"function {_text(fn.domain)}.{_text(fn.name)} node {i}", node
 
 
 def _tensors(model: Any) -> Iterator[tuple[str, Any]]:
     for where, g in _all_graphs(model):
         for t in g.initializer:
-            yield f"{where} initializer {t.name}", t
+            yield f"{where} initializer {_text(t.name)}", t
         for st in g.sparse_initializer:
-            yield f"{where} sparse_initializer {st.values.name}", st.values
-            yield f"{where} sparse_initializer {st.indices.name}", st.indices
+            yield f"{where} sparse_initializer {_text(st.values.name)}", st.values
+            yield f"{where} sparse_initializer {_text(st.indices.name)}", st.indices
         for node in g.node:
             for attr in node.attribute:
                 if attr.HasField("t"):
-                    yield f"{where} node {node.name or node.op_type} attribute {attr.name}", attr.t
+                    yield f"{where} node {_text(node.name or node.op_type)} attribute {_text(attr.name)}", attr.t
                 for t in attr.tensors:
-                    yield f"{where} node {node.name or node.op_type} attribute {attr.name}", t
+                    yield f"{where} node {_text(node.name or node.op_type)} attribute {_text(attr.name)}", t
 
 
 # ---------------------------------------------------------------- streaming path for files above MAX_ONNX_BYTES
