@@ -132,3 +132,22 @@ def test_backoff_grows_and_honours_retry_after():
     assert all(0.5 * min(8, 2 ** (a - 1)) <= d <= min(8, 2 ** (a - 1)) for a, d in zip(range(1, 7), delays))
     assert 5 <= policy.delay(1, 5.0, rng) <= 5.1
     assert policy.delay(1, 999.0, rng) <= policy.max_retry_after + 0.1
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECE = st.one_of(st.text(alphabet="abc xyz\n", max_size=8), st.sampled_from(["<think>", "</think>"]))
+
+
+@given(st.lists(_PIECE, max_size=8))
+def test_split_reasoning_never_loses_text(pieces):
+    """Every character of the raw output ends up in the answer or the reasoning (malformed tag nesting included)."""
+    raw = "".join(pieces)
+    answer, reasoning = split_reasoning(raw)
+    if raw.count("<think>") <= 1 and raw.count("</think>") <= 1:
+        assert "think>" not in (answer or "")
+    def letters(text: str) -> list[str]:
+        return sorted("".join(text.replace("<think>", "").replace("</think>", "").split()))
+
+    assert letters(raw) == letters((answer or "") + (reasoning or ""))
