@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from modeldossier.errors import DossierError
 from modeldossier.probing.base import Target
@@ -133,9 +135,6 @@ def test_backoff_grows_and_honours_retry_after():
     assert 5 <= policy.delay(1, 5.0, rng) <= 5.1
     assert policy.delay(1, 999.0, rng) <= policy.max_retry_after + 0.1
 
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _PIECE = st.one_of(st.text(alphabet="abc xyz\n", max_size=8), st.sampled_from(["<think>", "</think>"]))
 
