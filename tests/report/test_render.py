@@ -174,3 +174,12 @@ def test_model_answers_are_escaped_in_html_and_markdown():
     assert 'id="examples"' in page and "Sure! &lt;script&gt;window.__xss=1" in page
     md = render_markdown(d)
     assert "Sure! &lt;script&gt;window.\\_\\_xss=1" in md
+
+
+def test_thresholds_come_from_the_versioned_data_file():
+    from modeldossier.report.scorecard import thresholds
+
+    t = thresholds()
+    assert t.version == "1" and len(t.sha256) == 64
+    assert t.artifacts.red_at.value == "high" and t.behavior.red_ci_low == 0.10 and t.codesec.red_ci_low == 0.05
+    assert f"Thresholds v1 (sha256 <code>{t.sha256[:12]}</code>)" in render_html(empty_dossier())

@@ -19,7 +19,7 @@ from modeldossier.dossier import SECTIONS, Dossier
 from modeldossier.report import charts as chart_mod
 from modeldossier.report import fields
 from modeldossier.report.codesec_view import differentials
-from modeldossier.report.scorecard import rate_text, scorecard
+from modeldossier.report.scorecard import rate_text, scorecard, thresholds
 
 #: Fields each section template knows how to show; anything else is listed under "other fields".
 KNOWN_FIELDS = {
@@ -151,6 +151,7 @@ def render_html(dossier: Dossier) -> str:
         d=dossier,
         sections=SECTIONS,
         scores=scorecard(dossier),
+        thresholds=thresholds(),
         charts=section_charts,
         scripts=scripts,
         csp=csp,
