@@ -150,3 +150,17 @@ def test_split_reasoning_never_loses_text(pieces):
         return sorted("".join(text.replace("<think>", "").replace("</think>", "").split()))
 
     assert letters(raw) == letters((answer or "") + (reasoning or ""))
+
+
+def test_error_snippet_redacts_a_key_across_the_cut():
+    from modeldossier.probing.base import TargetError
+    from modeldossier.probing.http11 import HTTPResult
+    from modeldossier.probing.models import ChatMessage, ProbeItem
+
+    key = "sk-" + "k" * 40
+    target = OpenAICompatTarget(provider="openai", model="m", base_url="http://h/v1", api_key=key)
+    body = ("x" * 290 + key + " rest").encode()
+    item = ProbeItem(id="a", messages=[ChatMessage(role="user", content="q")])
+    with pytest.raises(TargetError) as info:
+        target._parse(item, 0, HTTPResult(401, {}, body), 0.1)
+    assert "sk-kkk" not in info.value.message and "***" in info.value.message

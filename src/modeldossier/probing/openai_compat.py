@@ -161,8 +161,9 @@ class OpenAICompatTarget:
         return self._parse(item, sample, reply, time.perf_counter() - started)
 
     def _snippet(self, reply: HTTPResult) -> str:
-        text = reply.body[:_SNIPPET].decode("utf-8", errors="replace").replace("\n", " ").strip()
-        return self.redact(text)
+        """The start of a response body for messages: redacted before it is cut, so no key prefix survives."""
+        text = self.redact(reply.body[: _SNIPPET + 1024].decode("utf-8", errors="replace"))
+        return text[:_SNIPPET].replace("\n", " ").strip()
 
     def _parse(self, item: ProbeItem, sample: int, reply: HTTPResult, latency: float) -> ProbeResponse:
         status = reply.status
