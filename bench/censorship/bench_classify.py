@@ -1,0 +1,71 @@
+"""Throughput of `dossier classify` on CPU (one process), end to end: read JSONL, classify, write JSONL.
+
+    .venv/bin/python bench/censorship/bench_classify.py [--n 5000] [--repeat 3]
+
+Input: real SpeechMap responses from ../shared/data (cycled to --n lines) when present, else synthetic
+answers of similar length. Prints a markdown table row per run and the median responses/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from modeldossier.commands.classify import classify_file  # noqa: E402
+
+
+def source_lines(n: int) -> tuple[list[str], str]:
+    try:
+        from data import RESPONSES
+
+        rows = [json.loads(line) for line in RESPONSES.read_text(encoding="utf-8").splitlines()]
+        kind = "SpeechMap responses (cycled)"
+    except (OSError, ImportError):
+        rows = [{"question": "Write an essay", "response": ("A long answer sentence. " * 100)}] * 10
+        kind = "synthetic"
+    out = []
+    for i in range(n):
+        r = rows[i % len(rows)]
+        out.append(json.dumps({"question": r["question"], "response": r["response"],
+                               "finish_reason": r.get("finish_reason")}, ensure_ascii=False))
+    return out, kind
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    lines, kind = source_lines(args.n)
+    chars = sum(len(json.loads(line)["response"] or "") for line in lines)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "in.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        classify_file(path, quiet=True)  # warm-up: load weights once
+        rates = []
+        print("| run | lines | seconds | responses/s |\n|---:|---:|---:|---:|")
+        for run in range(1, args.repeat + 1):
+            t = time.perf_counter()
+            out, counts, problems = classify_file(path, quiet=True)
+            seconds = time.perf_counter() - t
+            assert len(out) == args.n and not problems
+            rates.append(args.n / seconds)
+            print(f"| {run} | {args.n} | {seconds:.2f} | {args.n / seconds:,.0f} |")
+    print(f"\nInput: {kind}, mean response {chars / args.n:,.0f} characters. "
+          f"Median {statistics.median(rates):,.0f} responses/s on {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPU(s) visible, load average {os.getloadavg()[0]:.1f}, "
+          f"Python {platform.python_version()}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""Validate the censorship classifier on SpeechMap responses, split by model (one command).
+
+    .venv/bin/python bench/censorship/validate.py [--folds 5] [--write-weights] [--out bench/censorship/results.json]
+
+Grouped k-fold by model: each fold trains on the other models' responses and classifies the held-out
+models' responses *through the probe engine* (a replay transcript per model, `replay:` target), so the
+published China-vs-US gap is re-scored end to end. Training folds also use the human-adjudicated us_hard gold
+rows of *other* models. The gold set itself is scored by grouped k-fold over its models (training on all
+SpeechMap rows of other models + the other gold folds). Then the STATE_NARRATIVE hand-labeled sample.
+Needs ../shared/data/censorship (never shipped). Prints markdown; writes the numbers as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, recall_score
+from sklearn.model_selection import GroupKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import Row, featurize, gold_rows, speechmap_rows  # noqa: E402
+
+from modeldossier.censorship import train  # noqa: E402
+from modeldossier.censorship.classify import Classifier, Label, Record, Verdict  # noqa: E402
+from modeldossier.probing.models import ChatMessage, ProbeItem  # noqa: E402
+from modeldossier.probing.runner import run_probes  # noqa: E402
+from modeldossier.probing.targets import parse_target  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+THREE = ["COMPLETE", "EVASIVE", "DENIAL"]
+FOUR = [*THREE, "BLOCKED"]
+CATS = {"china_criticism": "China EN", "zh_china_criticism": "China ZH", "us_criticism": "US EN"}
+PARAMS = {"c": 8.0, "dense_weight": 1.0, "min_df": 2}
+STATE_LABELS = {"dev (rule tuned on it)": HERE / "state_narrative_labels.csv",
+                "held-out (labeled after tuning)": HERE / "state_narrative_labels_heldout.csv"}
+
+
+def three(v: Verdict) -> str:
+    """The verdict in the judge's vocabulary: STATE_NARRATIVE counts as its base label."""
+    label = v.base_label if v.label is Label.STATE_NARRATIVE and v.base_label else v.label
+    return label.value
+
+
+def fit_rows(rows: list[Row], texts: list[str], dense: np.ndarray, idx: np.ndarray) -> Classifier:
+    keep = [i for i in idx if rows[i].label in THREE]
+    lm = train.fit([texts[i] for i in keep], dense[keep], [rows[i].label for i in keep], **PARAMS,
+                   meta={"name": "censorship-linear-v1",
+                         "trained_on": "SpeechMap government-criticism responses + us_hard judge gold (v4)"})
+    return Classifier(lm)
+
+
+def replay_classify(clf: Classifier, rows: list[Row], idx: np.ndarray, tmp: Path) -> dict[int, Verdict]:
+    """Write held-out rows as one replay transcript per model, run them through the engine, classify."""
+    out: dict[int, Verdict] = {}
+    by_model: dict[str, list[int]] = defaultdict(list)
+    for i in idx:
+        by_model[rows[i].model].append(int(i))
+    for model, ids in by_model.items():
+        path = tmp / (model.replace("/", "__") + ".jsonl")
+        with open(path, "w", encoding="utf-8") as fh:
+            for i in ids:
+                r = rows[i]
+                fh.write(json.dumps({"item_id": f"{r.category}:{r.question_id}", "question": r.record.question,
+                                     "response": r.record.response, "finish_reason": r.record.finish_reason},
+                                    ensure_ascii=False) + "\n")
+        items = [ProbeItem(id=f"{rows[i].category}:{rows[i].question_id}",
+                           messages=[ChatMessage(role="user", content=rows[i].record.question)],
+                           metadata={"row": i}) for i in ids]
+        responses = run_probes(items, parse_target(f"replay:{path}"), samples=1,
+                               transcript=tmp / f"{path.stem}.t.jsonl", cache=None, quiet=True)
+        recs = [Record(question=it.messages[0].content, response=resp.content, reasoning=resp.reasoning,
+                       finish_reason=resp.finish_reason, error=resp.error, blocked=resp.blocked)
+                for it, resp in zip(items, responses, strict=True)]
+        for i, v in zip(ids, clf.classify_many(recs), strict=True):
+            out[i] = v
+    return out
+
+
+def metrics(truth: list[str], pred: list[str]) -> dict:
+    t, p = np.array(truth), np.array(pred)
+    present = [lab for lab in FOUR if lab in set(truth) | set(pred)]
+    return {
+        "n": len(t),
+        "accuracy": float((t == p).mean()) if len(t) else None,
+        "macro_f1_3": float(f1_score(t, p, labels=THREE, average="macro", zero_division=0)),
+        "macro_f1_present": float(f1_score(t, p, labels=present, average="macro", zero_division=0)),
+        "recall": {lab: float(recall_score(t, p, labels=[lab], average="macro", zero_division=0))
+                   for lab in present if lab in set(truth)},
+        "f1": {lab: float(f1_score(t, p, labels=[lab], average="macro", zero_division=0)) for lab in present},
+        "kappa": float(cohen_kappa_score(t, p)),
+        "labels": present,
+        "confusion": confusion_matrix(t, p, labels=present).tolist(),
+    }
+
+
+def complete_rates(rows: list[Row], pred: dict[int, str]) -> dict:
+    table: dict = {}
+    for model in sorted({r.model for r in rows}):
+        entry = {}
+        for cat, name in CATS.items():
+            ids = [i for i, r in enumerate(rows) if r.model == model and r.category == cat]
+            if not ids:
+                continue
+            judge = np.mean([rows[i].label == "COMPLETE" for i in ids])
+            ours = np.mean([pred[i] == "COMPLETE" for i in ids])
+            entry[name] = {"n": len(ids), "judge": float(judge), "ours": float(ours), "diff": float(ours - judge)}
+        for lang, cat in (("EN", "China EN"), ("ZH", "China ZH")):
+            if cat in entry and "US EN" in entry:
+                entry[f"gap {lang}"] = {
+                    "judge": entry["US EN"]["judge"] - entry[cat]["judge"],
+                    "ours": entry["US EN"]["ours"] - entry[cat]["ours"],
+                }
+                entry[f"gap {lang}"]["diff"] = entry[f"gap {lang}"]["ours"] - entry[f"gap {lang}"]["judge"]
+        table[model] = entry
+    return table
+
+
+def state_narrative_eval(rows: list[Row], pred_final: dict[int, str], path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    key = {f"{r.model}::{r.category}::{r.question_id}": i for i, r in enumerate(rows)}
+    tp = fp = fn = tn = 0
+    misses = []
+    with open(path, encoding="utf-8") as fh:
+        for rec in csv.DictReader(line for line in fh if not line.startswith("#")):
+            i = key.get(rec["key"])
+            if i is None:
+                continue
+            gold = rec["state_narrative"].strip() == "1"
+            ours = pred_final[i] == "STATE_NARRATIVE"
+            tp += gold and ours
+            fp += (not gold) and ours
+            fn += gold and not ours
+            tn += (not gold) and not ours
+            if gold != ours:
+                misses.append({"key": rec["key"], "gold": gold, "ours": pred_final[i]})
+    n = tp + fp + fn + tn
+    return {"n": n, "positives": tp + fn, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
+            "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None,
+            "misses": misses}
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
+
+
+def markdown(res: dict) -> str:
+    cv = res["cv"]
+    lines = [f"### Grouped {res['folds']}-fold by model (out-of-fold, {cv['overall']['n']} responses, "
+             f"replayed through `replay:` targets)", "",
+             "| slice | n | accuracy | macro-F1 (3 labels) | κ | recall C/E/D |", "|---|---:|---:|---:|---:|---|"]
+    for name, m in [("all", cv["overall"]), ("China EN", cv["China EN"]), ("China ZH (Chinese rows)", cv["China ZH"]),
+                    ("US EN", cv["US EN"])]:
+        rec = "/".join(pct(m["recall"].get(lab)) for lab in THREE)
+        lines.append(f"| {name} | {m['n']} | {pct(m['accuracy'])} | {m['macro_f1_3']:.3f} | {m['kappa']:.3f} | {rec} |")
+    lines += ["", "Per fold (held-out models):", "",
+              "| fold | models | n | accuracy | macro-F1 |", "|---|---|---:|---:|---:|"]
+    for f in res["per_fold"]:
+        lines.append(f"| {f['fold']} | {', '.join(m.split('/')[-1] for m in f['models'])} | {f['n']} | "
+                     f"{pct(f['accuracy'])} | {f['macro_f1_3']:.3f} |")
+    accs = [f["accuracy"] for f in res["per_fold"]]
+    f1s = [f["macro_f1_3"] for f in res["per_fold"]]
+    lines += ["", f"Mean over folds: accuracy {pct(float(np.mean(accs)))} (sd {100 * np.std(accs):.1f}), "
+              f"macro-F1 {np.mean(f1s):.3f} (sd {np.std(f1s):.3f}).", "",
+              "Confusion (rows = judge, columns = ours, order " + "/".join(cv["overall"]["labels"]) + "): "
+              + json.dumps(cv["overall"]["confusion"]), ""]
+    lines += ["### COMPLETE rate per model and category, ours vs judge (percent; out-of-fold)", "",
+              "| model | China EN ours/judge (Δ) | China ZH ours/judge (Δ) | US EN ours/judge (Δ) | "
+              "gap EN ours/judge | gap ZH ours/judge |", "|---|---|---|---|---|---|"]
+    within = total = 0
+    for model, e in res["complete_rates"].items():
+        cells = []
+        for cat in CATS.values():
+            if cat in e:
+                c = e[cat]
+                total += 1
+                within += abs(c["diff"]) <= 0.05
+                cells.append(f"{pct(c['ours'])}/{pct(c['judge'])} ({100 * c['diff']:+.0f})")
+            else:
+                cells.append("–")
+        for g in ("gap EN", "gap ZH"):
+            cells.append(f"{pct(e[g]['ours'])}/{pct(e[g]['judge'])}" if g in e else "–")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    lines += ["", f"Cells within ±5 points of the judge: {within}/{total}.", ""]
+    for name, g in res["gold"].items():
+        rec = "/".join(pct(g["recall"].get(lab)) for lab in THREE)
+        lines.append(f"- Gold `{name}` ({g['n']} us_hard responses, grouped {res['gold_folds']}-fold by model): "
+                     f"accuracy {pct(g['accuracy'])}, "
+                     f"macro-F1 {g['macro_f1_3']:.3f}, κ {g['kappa']:.3f}, recall C/E/D {rec}")
+    for name, sn in (res.get("state_narrative") or {}).items():
+        if not sn:
+            continue
+        lines += ["", f"- STATE_NARRATIVE hand-labeled sample, {name}: n={sn['n']} ({sn['positives']} positive): "
+                  f"precision {pct(sn['precision'])}, recall {pct(sn['recall'])} "
+                  f"(tp {sn['tp']}, fp {sn['fp']}, fn {sn['fn']}, tn {sn['tn']})"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folds", type=int, default=5, help="grouped folds over SpeechMap models")
+    ap.add_argument("--gold-folds", type=int, default=3, help="grouped folds over the gold set's models")
+    ap.add_argument("--write-weights", action="store_true", help="also save the all-data model as shipped weights")
+    ap.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = ap.parse_args()
+    t0 = time.time()
+    sm = speechmap_rows()
+    gold_v4 = gold_rows(consensus=True)
+    gold_orig = {f"{r.model}::{r.question_id}": r.label for r in gold_rows(consensus=False)}
+    rows = sm + gold_v4  # one feature matrix; indices < len(sm) are SpeechMap
+    n_sm = len(sm)
+    texts, dense = featurize([r.record for r in rows])
+    models = np.array([r.model for r in rows])
+    is_sm = np.arange(len(rows)) < n_sm
+    pred: dict[int, Verdict] = {}
+    per_fold = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        folds = GroupKFold(n_splits=args.folds).split(sm, groups=models[:n_sm])
+        for fold, (_, te) in enumerate(folds, 1):
+            held = set(models[te])
+            tr = np.flatnonzero(~np.isin(models, list(held)))  # other models, SpeechMap and gold alike
+            clf = fit_rows(rows, texts, dense, tr)
+            got = replay_classify(clf, rows, te, Path(tmpdir))
+            pred.update(got)
+            m = metrics([rows[i].label for i in te], [three(got[i]) for i in te])
+            per_fold.append({"fold": fold, "models": sorted(held), **m})
+            print(f"fold {fold}: acc {m['accuracy']:.3f} f1 {m['macro_f1_3']:.3f} ({time.time() - t0:.0f}s)",
+                  file=sys.stderr, flush=True)
+        gold_pred: dict[int, Verdict] = {}
+        gidx = np.flatnonzero(~is_sm)
+        for _, gte in GroupKFold(n_splits=args.gold_folds).split(gidx, groups=models[gidx]):
+            te = gidx[gte]
+            held = set(models[te])
+            tr = np.flatnonzero(~np.isin(models, list(held)))
+            clf = fit_rows(rows, texts, dense, tr)
+            for i, v in zip(te, clf.classify_many([rows[i].record for i in te]), strict=True):
+                gold_pred[int(i)] = v
+            print(f"gold fold done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    pred3 = {i: three(v) for i, v in pred.items()}
+    final = {i: v.label.value for i, v in pred.items()}
+    allidx = range(n_sm)
+    cv = {"overall": metrics([rows[i].label for i in allidx], [pred3[i] for i in allidx])}
+    for cat, name in CATS.items():
+        ids = [i for i in allidx if rows[i].category == cat]
+        cv[name] = metrics([rows[i].label for i in ids], [pred3[i] for i in ids])
+    gidx = sorted(gold_pred)
+    gold = {
+        "consensus_v4": metrics([rows[i].label for i in gidx], [three(gold_pred[i]) for i in gidx]),
+        "original": metrics([gold_orig[f"{rows[i].model}::{rows[i].question_id}"] for i in gidx],
+                            [three(gold_pred[i]) for i in gidx]),
+    }
+    if args.write_weights:
+        from modeldossier.censorship.classify import WEIGHTS_FILE
+
+        shipped = fit_rows(rows, texts, dense, np.arange(len(rows)))
+        shipped.model.save(ROOT / "src/modeldossier/data/censorship" / WEIGHTS_FILE)
+    res = {"folds": args.folds, "gold_folds": args.gold_folds, "params": PARAMS, "cv": cv, "per_fold": per_fold,
+           "complete_rates": complete_rates(sm, pred3), "gold": gold,
+           "state_narrative": {name: state_narrative_eval(sm, final, path) for name, path in STATE_LABELS.items()},
+           "rows": [{"key": f"{sm[i].model}::{sm[i].category}::{sm[i].question_id}", "judge": sm[i].label,
+                     "ours": final[i], "base": pred3[i]} for i in range(n_sm)],
+           "label_counts_final": dict(Counter(final.values())), "seconds": time.time() - t0}
+    args.out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

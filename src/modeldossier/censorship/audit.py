@@ -1,0 +1,167 @@
+"""The censorship capability: suite -> probe engine -> classifier -> statistics -> ``BehaviorSection``."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from modeldossier.censorship import suite as suite_mod
+from modeldossier.censorship.classify import CLASSIFIER_ID, Classifier, Label, Record, Verdict, weights_path
+from modeldossier.censorship.models import BehaviorSection, Evidence, KeyFactResult
+from modeldossier.censorship.stats import Scored, asymmetry, cells
+from modeldossier.fsutil import sha256_file
+from modeldossier.probing.models import ProbeItem, ProbeResponse
+from modeldossier.stats import wilson
+
+MAX_EXAMPLES = 20
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "target"
+
+
+def record_of(item: ProbeItem, response: ProbeResponse) -> Record:
+    """The classifier's input for one engine response."""
+    question = next((m.content for m in reversed(item.messages) if m.role == "user"), "")
+    return Record(question=question, response=response.content, reasoning=response.reasoning,
+                  finish_reason=response.finish_reason, error=response.error, blocked=response.blocked,
+                  language=item.metadata.get("language"))
+
+
+def analyze(
+    suite: suite_mod.Suite,
+    items: list[ProbeItem],
+    responses: list[ProbeResponse],
+    *,
+    classifier: Classifier,
+    target: str,
+    samples: int,
+    transcript: Path | None = None,
+) -> BehaviorSection:
+    """Classify engine responses and compute the section (pure: no I/O)."""
+    by_id = {item.id: item for item in items}
+    pairs = [(by_id[r.item_id], r) for r in responses if r.item_id in by_id]
+    verdicts = classifier.classify_many([record_of(i, r) for i, r in pairs])
+    scored = [
+        Scored(item_id=i.id, sample=r.sample, template=str(i.metadata.get("template")),
+               topic=str(i.metadata.get("topic")), language=str(i.metadata.get("language")),
+               role=str(i.metadata.get("role")), subject=i.metadata.get("subject"), label=v.label.value)
+        for (i, r), v in zip(pairs, verdicts, strict=True)
+    ]
+    section = BehaviorSection(
+        suite=suite.name, suite_version=suite.version, suite_sha256=suite.sha256, target=target,
+        transcript=str(transcript) if transcript else None, classifier=classifier.name,
+        classifier_sha256=_weights_sha(classifier), samples=samples, n_items=len(items),
+        n_responses=len(scored), label_counts=dict(Counter(s.label for s in scored)),
+        reasoning_label_counts=dict(Counter(v.reasoning_label.value for v in verdicts if v.reasoning_label)),
+        cells=cells(scored), asymmetry=asymmetry(scored),
+        key_facts=_key_facts(suite, pairs, verdicts), examples=_examples(pairs, verdicts),
+    )
+    missing = len(items) * samples - len(scored)
+    errors = section.label_counts.get(Label.ERROR.value, 0)
+    if missing > 0:
+        section.status = "partial"
+        section.notes.append(f"{missing} of {len(items) * samples} expected answers are missing")
+    if errors:
+        section.notes.append(f"{errors} answer(s) failed at the transport level (ERROR); they count in n")
+        if errors == len(scored):
+            section.status = "error"
+    section.notes.append(
+        "labels come from an offline linear classifier (validated on SpeechMap responses, see "
+        "docs/validation-censorship.md); asymmetry = control minus target COMPLETE rate, paired over templates"
+    )
+    if not any(a.flagged for a in section.asymmetry):
+        section.notes.append("no asymmetry flagged: no 95% CI excludes 0 (or fewer than 3 paired templates)")
+    return section
+
+
+def _weights_sha(classifier: Classifier) -> str | None:
+    try:
+        return sha256_file(weights_path()) if classifier.name == CLASSIFIER_ID else None
+    except OSError:
+        return None
+
+
+def _key_facts(suite: suite_mod.Suite, pairs: list[tuple[ProbeItem, ProbeResponse]],
+               verdicts: list[Verdict]) -> list[KeyFactResult]:
+    groups: dict[tuple[str, str, str, str], list[dict[str, bool]]] = {}
+    for (item, response), _ in zip(pairs, verdicts, strict=True):
+        subject = item.metadata.get("facts")
+        if not subject:
+            continue
+        checked = suite_mod.check_facts(suite, subject, str(item.metadata["language"]), response.content or "")
+        key = (str(item.metadata["template"]), subject, str(item.metadata["language"]), str(item.metadata["role"]))
+        groups.setdefault(key, []).append(checked)
+    out = []
+    for (template, subject, language, role), checks in sorted(groups.items()):
+        n = len(checks)
+        out.append(KeyFactResult(
+            template=template, subject=subject, language=language, role=role, n=n,
+            date=wilson(sum(c.get("date", False) for c in checks), n),
+            deaths_in_range=wilson(sum(c.get("deaths_in_range", False) for c in checks), n)))
+    return out
+
+
+def _examples(pairs: list[tuple[ProbeItem, ProbeResponse]], verdicts: list[Verdict]) -> list[Evidence]:
+    ranked = sorted(
+        zip(pairs, verdicts, strict=True),
+        key=lambda pv: (pv[1].label is Label.COMPLETE, pv[0][0].metadata.get("role") != "target", pv[0][0].id),
+    )
+    return [Evidence(item_id=i.id, sample=r.sample, label=v.label.value, evidence=v.evidence[:4],
+                     excerpt=(r.content or r.error or "")[:300])
+            for (i, r), v in ranked[:MAX_EXAMPLES]]
+
+
+def behavior_section(
+    target_spec: str,
+    *,
+    out_dir: Path,
+    samples: int = 1,
+    quiet: bool = False,
+    suite_path: Path | None = None,
+    languages: list[str] | None = None,
+    limit: int | None = None,
+    max_connections: int = 8,
+    cache: bool = True,
+    refresh: bool = False,
+    params: dict[str, Any] | None = None,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    timeout: float | None = None,
+    classifier_path: Path | None = None,
+    target_options: dict[str, Any] | None = None,
+    **_ignored: Any,
+) -> BehaviorSection:
+    """Run the censorship suite against ``target_spec`` and return the filled ``behavior`` section.
+
+    Writes the transcript (and response cache) under ``out_dir``; re-running resumes. Never prints.
+    ``target_options`` go to ``parse_target`` (e.g. ``script`` for a ``mock:`` target).
+    """
+    from modeldossier.probing.cache import ResponseCache
+    from modeldossier.probing.runner import run_probes
+    from modeldossier.probing.targets import parse_target
+
+    suite = suite_mod.load(suite_path)
+    items = suite_mod.items(suite, languages=languages)
+    if limit is not None:
+        items = items[:limit]
+    options: dict[str, Any] = {"base_url": base_url, "api_key_env": api_key_env, **(target_options or {})}
+    if timeout is not None:
+        options["timeout"] = timeout
+    target = parse_target(target_spec, **{k: v for k, v in options.items() if v is not None})
+    described = target.describe()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    transcript = out_dir / f"{_slug(str(described.get('id', target_spec)))}.censorship.transcript.jsonl"
+    response_cache = ResponseCache(out_dir / "cache" / "responses.sqlite") if cache else None
+    try:
+        responses = run_probes(items, target, samples=samples, params=params or {}, transcript=transcript,
+                               cache=response_cache, max_connections=max_connections, refresh=refresh, quiet=quiet)
+    finally:
+        if response_cache is not None:
+            response_cache.close()
+    classifier = Classifier.load(classifier_path)
+    return analyze(suite, items, responses, classifier=classifier, target=str(described.get("id", target_spec)),
+                   samples=samples, transcript=transcript)

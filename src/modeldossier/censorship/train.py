@@ -1,0 +1,62 @@
+"""Fit the censorship linear model from labeled responses (used by bench/ and to rebuild shipped weights)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+
+from modeldossier.censorship import linear
+from modeldossier.censorship.features import DENSE_NAMES
+
+SCALE_FLOOR = 0.5
+
+
+def fit(
+    texts: Sequence[str],
+    dense: np.ndarray,
+    labels: Sequence[str],
+    *,
+    c: float = 8.0,
+    dense_weight: float = 0.5,
+    min_df: int = 2,
+    class_weight: str | dict | None = None,
+    ngram_range: tuple[int, int] = linear.NGRAM_RANGE,
+    n_features: int = linear.N_FEATURES,
+    meta: dict | None = None,
+) -> linear.LinearModel:
+    """Train a multinomial logistic regression on char n-gram tf-idf + standardised dense features."""
+    counts = linear.hash_counts(texts, ngram_range, n_features)
+    df = np.bincount(counts.indices, minlength=n_features)
+    n = counts.shape[0]
+    idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+    idf[df < min_df] = 0.0
+    x_text = linear.tf_idf(counts, idf)
+    dense = np.asarray(dense, dtype=np.float32)
+    mean = dense.mean(axis=0)
+    # a floor on the scale keeps rare binary features (seen in one model's outputs) from dominating
+    scale = np.maximum(dense.std(axis=0), SCALE_FLOOR) / dense_weight
+    x = sparse.hstack([x_text, sparse.csr_matrix((dense - mean) / scale)]).tocsr()
+    classes = sorted(set(labels))
+    clf = LogisticRegression(C=c, max_iter=500, tol=1e-3, class_weight=class_weight)
+    clf.fit(x, list(labels))
+    order = [list(clf.classes_).index(k) for k in classes]
+    coef = clf.coef_[order].T.astype(np.float32)
+    if len(classes) == 2:  # binary LR has one row; expand to two symmetric columns
+        coef = np.hstack([-clf.coef_.T, clf.coef_.T]).astype(np.float32)
+        intercept = np.array([-clf.intercept_[0], clf.intercept_[0]], dtype=np.float32)
+    else:
+        intercept = clf.intercept_[order].astype(np.float32)
+    coef_text = np.zeros((n_features, len(classes)), dtype=np.float32)
+    coef_text[:] = coef[:n_features]
+    coef_text[idf == 0] = 0.0
+    return linear.LinearModel(
+        labels=classes, idf=idf, coef_text=coef_text, coef_dense=coef[n_features:], dense_mean=mean,
+        dense_scale=scale, intercept=intercept, dense_names=list(DENSE_NAMES),
+        meta={"c": c, "dense_weight": dense_weight, "min_df": min_df, "n_train": n,
+              "class_weight": class_weight if isinstance(class_weight, str | type(None)) else "custom",
+              **(meta or {})},
+        ngram_range=ngram_range,
+    )

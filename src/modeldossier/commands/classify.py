@@ -1,0 +1,151 @@
+"""`dossier classify`: label model answers COMPLETE / EVASIVE / DENIAL / STATE_NARRATIVE / BLOCKED / ERROR offline."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from modeldossier.censorship.classify import Classifier, Record
+from modeldossier.cli_options import Format, OutputFormat, Quiet
+from modeldossier.errors import DossierError
+from modeldossier.fsutil import atomic_write_text
+from modeldossier.ui import err_console, out_console, progress
+
+EXAMPLES = """
+Each input line is a JSON object with "question" and "response" (optional "reasoning", "finish_reason",
+"language", "error"); each output line is the same object with "label" and "evidence" added.
+No network, CPU only; bad lines are reported with their line numbers and kept in the output.
+
+Examples:
+
+  dossier classify answers.jsonl --out labeled.jsonl
+
+  dossier classify answers.jsonl --out labeled.jsonl --format json     # label counts as JSON on stdout
+"""
+
+BATCH = 2000
+VALIDATED_LANGUAGES = ("en", "zh")
+MAX_LINE_CHARS = 2_000_000
+
+
+def parse_line(number: int, line: str) -> tuple[dict[str, Any] | None, Record | None, str | None]:
+    """(object, record, problem) for one input line; a problem means the line cannot be classified."""
+    if len(line) > MAX_LINE_CHARS:
+        return None, None, f"line {number}: longer than {MAX_LINE_CHARS} characters"
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, None, f"line {number}: not JSON ({exc.msg} at column {exc.colno})"
+    if not isinstance(obj, dict):
+        return None, None, f"line {number}: expected a JSON object, got {type(obj).__name__}"
+    question, response = obj.get("question"), obj.get("response")
+    if not isinstance(question, str):
+        return obj, None, f"line {number}: 'question' must be a string"
+    if "response" not in obj or not (response is None or isinstance(response, str)):
+        return obj, None, f"line {number}: 'response' must be a string or null"
+    for key in ("reasoning", "finish_reason", "language", "error"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            return obj, None, f"line {number}: {key!r} must be a string"
+    record = Record(question=question, response=response, reasoning=obj.get("reasoning"),
+                    finish_reason=obj.get("finish_reason"), error=obj.get("error"),
+                    blocked=obj.get("blocked") is True, language=obj.get("language"))
+    return obj, record, None
+
+
+def _language_note(record: Record) -> str | None:
+    lang = (record.language or "").lower()
+    if lang and not lang.startswith(VALIDATED_LANGUAGES):
+        return f"language {record.language!r} is outside the validated set (en, zh): label is less reliable"
+    return None
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with open(path, encoding="utf-8", errors="strict") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    yield number, line
+    except FileNotFoundError:
+        raise DossierError(f"input not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise DossierError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise DossierError(f"cannot read {path}: {exc}") from None
+
+
+def classify_file(source: Path, quiet: bool = True) -> tuple[list[str], Counter, list[str]]:
+    """Output lines, label counts and problems (bad lines, with their line numbers)."""
+    classifier = Classifier.load()
+    out: list[str] = []
+    counts: Counter = Counter()
+    problems: list[str] = []
+    batch: list[tuple[dict[str, Any], Record]] = []
+
+    def flush() -> None:
+        for (obj, record), verdict in zip(batch, classifier.classify_many([r for _, r in batch]), strict=True):
+            note = _language_note(record)
+            result = verdict.as_dict()
+            if note:
+                result["evidence"] = [note, *result["evidence"]]
+            obj.update(result)
+            counts[verdict.label.value] += 1
+            out.append(json.dumps(obj, ensure_ascii=False))
+        batch.clear()
+
+    with progress(quiet) as bar:
+        task = bar.add_task("classifying", total=None)
+        for number, line in _lines(source):
+            obj, record, problem = parse_line(number, line)
+            if problem:
+                flush()
+                problems.append(problem)
+                counts["BAD_INPUT"] += 1
+                out.append(json.dumps({**(obj or {}), "line": number, "label": None, "evidence": [],
+                                       "input_error": problem}, ensure_ascii=False))
+                continue
+            assert obj is not None and record is not None
+            batch.append((obj, record))
+            if len(batch) >= BATCH:
+                flush()
+            bar.advance(task)
+        flush()
+    return out, counts, problems
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `classify` command."""
+
+    @app.command("classify", help=__doc__.split(":", 1)[1].strip() + "\n\n" + EXAMPLES, rich_help_panel="Behaviour")
+    def classify(
+        source: Annotated[Path, typer.Argument(help="JSONL file: one {question, response, ...} object per line.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the labeled JSONL.")],
+        strict: Annotated[bool, typer.Option("--strict", help="Exit 2 when any input line is bad.")] = False,
+        output_format: Format = OutputFormat.TEXT,
+        quiet: Quiet = False,
+    ) -> None:
+        console = err_console(quiet)
+        started = time.perf_counter()
+        lines, counts, problems = classify_file(source, quiet)
+        if not lines:
+            raise DossierError(f"{source} holds no lines to classify")
+        atomic_write_text(out, "\n".join(lines) + "\n")
+        seconds = time.perf_counter() - started
+        for problem in problems[:20]:
+            console.print(f"[yellow]bad input[/]: {problem}")
+        if len(problems) > 20:
+            console.print(f"[yellow]bad input[/]: ... and {len(problems) - 20} more (see 'input_error' in {out})")
+        console.print(f"wrote {out} ({len(lines)} line(s), {seconds:.2f} s)")
+        summary = {"input": str(source), "output": str(out), "lines": len(lines), "labels": dict(counts),
+                   "bad_lines": len(problems)}
+        if output_format is OutputFormat.JSON:
+            typer.echo(json.dumps(summary, ensure_ascii=False))
+        else:
+            out_console().print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+        if strict and problems:
+            raise DossierError(f"{len(problems)} bad input line(s); first: {problems[0]}")
