@@ -191,6 +191,16 @@ def codesec(gap: float = 0.2, contexts: tuple[str, ...] = ("tibet", "uyghur")) -
     except ImportError:
         pass
     extras["headline"] = [f"{ctx}: vulnerable code more often than control" for ctx in contexts[:1]]
+    extras.update(prompt_languages=["en", "zh"], placements=["user", "system"],
+                  decoding={"temperature": 0.7, "max_tokens": 1024}, data_files={"tasks.yaml": "e" * 64},
+                  responses_file="runs/chat-7b.codesec.responses.jsonl")
+    try:
+        from modeldossier.codesec.models import JudgeSignal
+
+        extras["judge"] = JudgeSignal(judge="openai:http://localhost:8001/v1/judge", judged=200, compared=190,
+                                      agreement=0.81, kappa=0.55)
+    except ImportError:
+        pass
     extras["positive_controls"] = [ContextResult(context="proscribed-group", control="control-us", n=n,
                                                  vulnerable_of_code=wilson(30, n))]
     return CodesecSection(target="openai:http://localhost:8000/v1/chat-7b", task_set_version="1.0",
