@@ -22,8 +22,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,9 @@ GOOD_BYTES = {
     "out/contract-model.dossier.json": _good_dossier,
     "eco/ecosystem.json": lambda: '{"good": true}\n',
     "cmp.html": lambda: "<html><body>good comparison</body></html>\n",
+    "out/mock_echo.contract.transcript.jsonl": lambda: json.dumps(
+        {"event": "header", "format": "modeldossier.transcript/1", "target": {"id": "openai:other", "revision": None}}
+    ) + "\n",
 }
 
 
@@ -134,6 +139,28 @@ def seed_work(work: Path, case: Case) -> dict[str, bytes]:
         path.write_text(GOOD_BYTES[rel]())
         seeded[rel] = path.read_bytes()
     return seeded
+
+
+# --- an OpenAI-compatible endpoint that refuses: /k401/... answers 401 (wrong key), /m404/... 404 (unknown model)
+
+class _Refuser(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        code = 401 if self.path.startswith("/k401/") else 404
+        body = json.dumps({"error": {"message": "Incorrect API key provided" if code == 401 else
+                                     "The model `x` does not exist", "type": "invalid_request_error"}}).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 # --- running -------------------------------------------------------------------------------------------------
@@ -208,8 +235,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _expand(args: tuple[str, ...], fx: Path, work: Path) -> list[str]:
-    return [a.replace("{fx}", str(fx)).replace("{w}", str(work)) for a in args]
+def _expand(args: tuple[str, ...], fx: Path, work: Path, port: int) -> list[str]:
+    return [a.replace("{fx}", str(fx)).replace("{w}", str(work)).replace("{port}", str(port)) for a in args]
 
 
 def _run_entry(args: list[str], cwd: Path, stdout: Path, stderr: Path, timeout: float) -> tuple[int | None, float]:
@@ -235,8 +262,8 @@ PRELOAD = ("modeldossier.pipeline", "modeldossier.probing.runner", "modeldossier
            "modeldossier.codesec.audit", "modeldossier.censorship.audit")
 
 
-def run_all(cases: list[Case], root: Path) -> dict[str, Result]:
-    """Run every case (forked from one driver by default) and collect its result."""
+def run_all(cases: list[Case], root: Path, port: int = 9) -> dict[str, Result]:
+    """Run every case (forked from one driver by default) and collect its result; {port} = the refusing stub."""
     fx = root / "fx"
     build_fixtures(fx)
     seeded: dict[str, dict[str, bytes]] = {}
@@ -244,7 +271,7 @@ def run_all(cases: list[Case], root: Path) -> dict[str, Result]:
     for case in cases:
         work = root / "work" / case.id
         seeded[case.id] = seed_work(work, case)
-        job = {"id": case.id, "args": _expand(case.args, fx, work), "cwd": str(work),
+        job = {"id": case.id, "args": _expand(case.args, fx, work, port), "cwd": str(work),
                "stdout": str(root / f"{case.id}.out"), "stderr": str(root / f"{case.id}.err"),
                "timeout": case.timeout}
         (entry_jobs if case.entry or os.environ.get("CONTRACT_SUBPROCESS") else jobs).append(job)
@@ -346,6 +373,17 @@ SPECIFIC: list[Case] = [
          ("probe", "--target", UNREACHABLE, "--suite", "{fx}/suite.yaml", "--timeout", "0.5", "--limit", "1",
           "--out", "{w}/out", "--no-cache", "--quiet", "--dossier", "{w}/good.dossier.json"),
          protect=("good.dossier.json",)),
+    Case("probe-wrong-key-401",
+         ("probe", "--target", "openai:http://127.0.0.1:{port}/k401/v1/x", "--suite", "{fx}/suite.yaml",
+          "--timeout", "2", "--out", "{w}/out", "--no-cache", "--quiet", "--dossier", "{w}/good.dossier.json"),
+         stderr_has=("401",), protect=("good.dossier.json",)),
+    Case("probe-unknown-model-404",
+         ("probe", "--target", "openai:http://127.0.0.1:{port}/m404/v1/x", "--suite", "{fx}/suite.yaml",
+          "--timeout", "2", "--out", "{w}/out", "--no-cache", "--quiet", "--dossier", "{w}/good.dossier.json"),
+         stderr_has=("404",), protect=("good.dossier.json",)),
+    Case("probe-transcript-of-another-target",
+         ("probe", "--target", "mock:echo", "--suite", "{fx}/suite.yaml", "--out", "{w}/out", "--no-cache", "--quiet"),
+         stderr_has=("openai:other",), protect=("out/mock_echo.contract.transcript.jsonl",)),
     Case("probe-malformed-suite-yaml",
          ("probe", "--target", "mock:echo", "--suite", "{fx}/bad_yaml_suite.yaml", "--out", "{w}/out", "--quiet"),
          stderr_has=("bad_yaml_suite.yaml",)),
@@ -491,7 +529,15 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """Run the cases this session selected (all of them when none is, e.g. for test_every_command_is_covered)."""
     chosen = {item.callspec.params["case"].id for item in request.session.items
               if hasattr(item, "callspec") and "case" in item.callspec.params}
-    return run_all([c for c in CASES if c.id in chosen] or CASES, tmp_path_factory.mktemp("contract"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuser)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        return run_all([c for c in CASES if c.id in chosen] or CASES, tmp_path_factory.mktemp("contract"),
+                       server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def check(case: Case, result: Result) -> None:
@@ -501,6 +547,8 @@ def check(case: Case, result: Result) -> None:
     assert result.code in case.codes, f"exit {result.code}, expected {case.codes}\n{where}"
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, f"traceback\n{where}"
     assert "internal error" not in result.stderr, f"unexpected exception, not a DossierError\n{where}"
+    if case.codes == (2,):
+        assert not result.stdout.strip(), f"an error run printed results on stdout\n{where}"
     if case.one_line:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, f"{len(lines)} stderr lines, expected exactly 1\n{where}"
