@@ -106,6 +106,17 @@ def build_fixtures(fx: Path) -> None:
     _safetensors(fifo_model / "model.safetensors")
     os.mkfifo(fifo_model / "config.json")
     (fx / "broken_link").symlink_to(fx / "does-not-exist.safetensors")
+    for repo, snap in (("models--org--good", "abc1"), ("models--org--broken", "def2")):  # a fake HF cache
+        folder = fx / "hf" / "hub" / repo / "snapshots" / snap
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    _safetensors(fx / "hf" / "hub" / "models--org--good" / "snapshots" / "abc1" / "model.safetensors")
+    (fx / "hf" / "hub" / "models--org--broken" / "snapshots" / "def2" / "model.safetensors").symlink_to(
+        "../../blobs/0123456789abcdef")
+    (fx / "badfield.dossier.json").write_text(
+        json.dumps({"schema_version": 1, "subject": {"kind": "weird", "ref": "x", "name": "x"}}))
+    (fx / "list_policy.yaml").write_text("- a\n- b\n")
+    (fx / "empty.jsonl").write_text("")
     (fx / "bad.dossier.json").write_text('{"schema_version": 1, "subject": {"kind": "path", ')
     (fx / "list.dossier.json").write_text("[1, 2, 3]\n")
     future = json.loads(_good_dossier())
@@ -333,6 +344,8 @@ SPECIFIC: list[Case] = [
          stderr_has=("nope",), absent=("out2",)),
     Case("audit-no-model-files", ("audit", "{fx}/empty_dir", "--out", "{w}/out2", "--offline"),
          stderr_has=("no model files",), absent=("out2",)),
+    Case("audit-hub-id-offline", ("audit", "nosuchorg/nosuchmodel", "--out", "{w}/out2", "--no-html", "--quiet"),
+         stderr_has=("nosuchorg/nosuchmodel",), absent=("out2",)),
     Case("audit-fifo", ("audit", "{fx}/fifo", "--out", "{w}/out", "--offline", "--no-html", "--quiet"),
          protect=("out/contract-model.dossier.json",), timeout=10),
     Case("audit-fifo-in-model-folder",
@@ -406,6 +419,8 @@ SPECIFIC: list[Case] = [
          one_line=False),
     Case("classify-missing-input", ("classify", "{w}/nope.jsonl", "--out", "{w}/o.jsonl", "--quiet"),
          absent=("o.jsonl",)),
+    Case("classify-empty-input", ("classify", "{fx}/empty.jsonl", "--out", "{w}/good.jsonl", "--quiet"),
+         protect=("good.jsonl",)),
     Case("classify-input-is-folder", ("classify", "{fx}/empty_dir", "--out", "{w}/o.jsonl", "--quiet"),
          absent=("o.jsonl",)),
     Case("classify-strict-bad-line",
@@ -434,6 +449,8 @@ SPECIFIC: list[Case] = [
          protect=("good.html",)),
     Case("report-future-schema", ("report", "{fx}/future.dossier.json", "--format", "json", "--out",
                                   "{w}/good.html"), stderr_has=("schema",), protect=("good.html",)),
+    Case("report-invalid-field", ("report", "{fx}/badfield.dossier.json", "--format", "md"),
+         stderr_has=("subject.kind",)),
     Case("report-folder", ("report", "{fx}/empty_dir", "--out", "{w}/good.html"), protect=("good.html",)),
     Case("report-out-is-folder", ("report", "{fx}/good.dossier.json", "--out", "{w}/dir")),
     # compare
@@ -457,6 +474,8 @@ SPECIFIC: list[Case] = [
     Case("gate-policy-unknown-rule",
          ("gate", "{fx}/good.dossier.json", "--policy", "{fx}/unknown_rule_policy.yaml"),
          stderr_has=("no_such_rule",)),
+    Case("gate-policy-is-a-list", ("gate", "{fx}/good.dossier.json", "--policy", "{fx}/list_policy.yaml"),
+         stderr_has=("list_policy.yaml:1",)),
     Case("gate-policy-bad-value", ("gate", "{fx}/good.dossier.json", "--policy", "{fx}/bad_value_policy.yaml"),
          stderr_has=("max_severity",)),
     Case("gate-policy-future-version", ("gate", "{fx}/good.dossier.json", "--policy", "{fx}/future_policy.yaml"),
@@ -482,6 +501,9 @@ SPECIFIC: list[Case] = [
     Case("inventory-fifo",
          ("inventory", "{fx}/fifo", "{fx}/fifo_model", "--hf-cache", "{w}/dir", "--ollama", "{w}/dir", "--quiet",
           "--format", "json"), codes=(0, 1, 2), one_line=False, timeout=10),
+    Case("inventory-broken-cache-entry",
+         ("inventory", "--hf-cache", "{fx}/hf/hub", "--ollama", "{w}/dir", "--no-scan", "--format", "json", "--quiet"),
+         codes=(0, 1), one_line=False, stdout_has=("org/good", "org/broken")),
     Case("inventory-out-is-file",
          ("inventory", "{fx}/tiny_model", "--no-scan", "--hf-cache", "{w}/dir", "--ollama", "{w}/dir",
           "--out", "{w}/good.html", "--quiet"), protect=("good.html",)),
