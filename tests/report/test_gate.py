@@ -147,3 +147,16 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     broken = tmp_path / "broken.dossier.json"
     broken.write_text("[]", encoding="utf-8")
     assert main(["gate", str(broken), "--policy", str(lenient)]) == 2
+
+
+def test_rich_markup_in_names_is_printed_literally(tmp_path, capsys):
+    dossier = tmp_path / "m.dossier.json"
+    dossier.write_text(full_dossier("[/bold]evil[red]").to_json(), encoding="utf-8")
+    other = tmp_path / "[x].dossier.json"
+    other.write_text(partial_dossier("[/x]").to_json(), encoding="utf-8")
+    assert main(["gate", str(dossier), "--policy", str(EXAMPLES / "policy-jurisdiction.yaml")]) == 1
+    assert "BREACH [/bold]evil[red] against" in capsys.readouterr().out
+    assert main(["compare", str(dossier), str(other)]) == 0
+    captured = capsys.readouterr()
+    assert "[/bold]evil[red]" in captured.out and "not in [/x]" in captured.err
+    assert main(["report", str(other), "-q", "--out", str(tmp_path / "[y].html")]) == 0

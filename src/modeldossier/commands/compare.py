@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from modeldossier.cli_options import Quiet
 from modeldossier.errors import DossierError
@@ -89,7 +91,7 @@ def register(app: typer.Typer) -> None:
             output_format = CompareFormat.HTML if out is not None and out.suffix == ".html" else CompareFormat.TEXT
         console = err_console(quiet)
         for note in result.left_out:
-            console.print(f"[yellow]left out[/]: {note}", markup=True, highlight=False)
+            console.print(f"[yellow]left out[/]: {escape(note)}", markup=True, highlight=False)
         if output_format is CompareFormat.TEXT and out is None:
             out_console().print(_rich_table(result, only_flagged))
             return
@@ -108,14 +110,14 @@ def register(app: typer.Typer) -> None:
             atomic_write_text(out, text if text.endswith("\n") else text + "\n")
         except OSError as exc:
             raise DossierError(f"cannot write {out}: {exc.strerror or exc}") from None
-        console.print(f"comparison: {out}")
+        console.print(f"comparison: {out}", markup=False, highlight=False)
 
 
 def _rich_table(result, only_flagged: bool) -> Table:
     table = Table(title=f"{len(result.models)} models: estimate [95% CI]; flagged only when CIs separate")
     for header in fmt.headers(result):
-        table.add_column(header, overflow="fold")
+        table.add_column(Text(header), overflow="fold")
     for cells in fmt.table_rows(result, only_flagged):
         style = "bold red" if cells[len(result.models) + 1] != "—" else None
-        table.add_row(*cells, style=style)
+        table.add_row(*[Text(cell) for cell in cells], style=style)
     return table

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modeldossier.cli_options import Format, OutputFormat, Quiet
 from modeldossier.report.gate import evaluate
@@ -49,14 +50,14 @@ def register(app: typer.Typer) -> None:
             verdict = "[green]PASS[/]" if result.passed else "[bold red]BREACH[/]"
             counts = {s: sum(1 for r in result.results if r.status == s) for s in ("fail", "pass", "skip")}
             console.print(
-                f"{verdict} {result.subject} against policy {result.policy} (sha256 {digest[:12]}): "
+                f"{verdict} {escape(result.subject)} against policy {escape(result.policy)} (sha256 {digest[:12]}): "
                 f"{counts['fail']} failed, {counts['pass']} passed, {counts['skip']} skipped",
                 markup=True, highlight=False,
             )
             for r in result.results:
                 if quiet and r.status != "fail":
                     continue
-                console.print(f"{_MARK[r.status]} {r.rule}: ", markup=True, highlight=False, end="")
+                console.print(f"{_MARK[r.status]} {escape(r.rule)}: ", markup=True, highlight=False, end="")
                 console.print(r.message, markup=False, highlight=False)
                 if r.status == "fail" or not quiet:
                     for line in r.evidence if r.status == "fail" else []:

@@ -77,4 +77,4 @@ def register(app: typer.Typer) -> None:
             atomic_write_text(out, text)
         except OSError as exc:
             raise DossierError(f"cannot write {out}: {exc.strerror or exc}") from None
-        console.print(f"report: {out}")
+        console.print(f"report: {out}", markup=False, highlight=False)
