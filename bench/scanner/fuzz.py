@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--slow", type=float, default=5.0, help="Seconds after which a case counts as a hang.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--max-minutes", type=float, default=0.0, help="Stop early (and report) after this long.")
     args = parser.parse_args(argv)
 
     from modeldossier.artifacts.allowlist import load_allowlist
@@ -99,7 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     rules: dict[str, int] = {}
     started = time.perf_counter()
     slowest = 0.0
+    done = 0
     for case in range(args.cases):
+        if args.max_minutes and time.perf_counter() - started > args.max_minutes * 60:
+            print(f"stopping early at the --max-minutes budget after {case} cases", flush=True)
+            break
+        done = case + 1
         name, seed = pool[rng.randrange(len(pool))]
         data = mutate(rng, seed)
         t0 = time.perf_counter()
@@ -127,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
             if failures <= 20:
                 why = bad[0].message if bad else f"took {took:.1f}s"
                 print(f"case {case} ({name}): {why}", flush=True)
-        if case and case % 10_000 == 0:
+        if case and case % 5_000 == 0:
             print(f"{case} cases, {failures} failures, {time.perf_counter() - started:.0f}s", flush=True)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"cases: {args.cases}  seeds: {len(pool)}  failures: {failures} (checker errors or > {args.slow}s: "
+    print(f"cases: {done}  seeds: {len(pool)}  failures: {failures} (checker errors or > {args.slow}s: "
           f"{hangs} slow)  escaped exceptions: {escaped}  slowest case: {slowest:.2f}s  "
           f"elapsed: {elapsed:.0f}s  peak RSS: {peak_mb:.0f} MB")
     top = sorted(rules.items(), key=lambda kv: -kv[1])[:12]

@@ -264,7 +264,8 @@ def summarise(samples: list[Sample], results: dict) -> tuple[str, dict]:
             cells.append(("X" if v.get("flagged") else "-") + ("!" if v.get("error") else ""))
         rel = s.path.resolve().relative_to(ROOT / "bench" / "out") if s.path.resolve().is_relative_to(
             ROOT / "bench" / "out") else s.path.name
-        per_sample.append(f"| {rel} | {s.label} | {s.technique} | " + " | ".join(cells) + " |")
+        technique = s.technique.replace("|", "\\|")
+        per_sample.append(f"| {rel} | {s.label} | {technique} | " + " | ".join(cells) + " |")
     summary["missed_by_dossier_caught_by_peer"] = missed_by_us
     return "\n".join(table + per_sample), summary
 
