@@ -516,9 +516,10 @@ CASES = generic_cases() + SPECIFIC
 KNOWN_BUGS: dict[str, str] = {
     "audit-fifo": "audit hangs on a FIFO given as the model path: subject.resolve_local accepts a non-regular, "
                   "non-directory path and the scanner then blocks in open() (artifacts/scanner.py "
-                  "iter_files/scan_file)",
-    "scan-fifo": "scan hangs on a FIFO given on the command line: iter_files yields a non-directory root without the "
-                 "S_ISREG check it applies inside folders; open() blocks and --timeout does not cover it",
+                  "iter_files:199 / scan_file:266)",
+    "scan-fifo": "scan hangs on a FIFO given on the command line: artifacts/scanner.py:199 yields a non-directory "
+                 "root without the S_ISREG check it applies inside folders; open() at :266 blocks, --timeout "
+                 "does not cover it",
     "classify-good-input": "classify crashes on every input: ValueError operands could not be broadcast (1,36) "
                            "(37,) in censorship/linear.py:98 decision(): the shipped classifier-v1.npz has 37 dense "
                            "feature stats, censorship/features.py now makes 36",
@@ -526,8 +527,10 @@ KNOWN_BUGS: dict[str, str] = {
                                 "reports the bad line",
     "classify-out-is-folder": "classify crashes (feature/model mismatch, see classify-good-input) before it "
                               "reports that --out is a folder",
-    "origin-fifo": "origin exits 0 with an all-unknown table for a FIFO (no 'not a model file' error)",
-    "origin-no-model-files": "origin exits 0 on a folder without model files (issue 3: exit 2; audit does this)",
+    "origin-fifo": "origin exits 0 with an all-unknown table for a FIFO: commands/origin.py:113 only checks "
+                   "path.exists(), not subject.resolve_local's checks",
+    "origin-no-model-files": "origin exits 0 on a folder without model files (issue 3: exit 2, as audit does): "
+                             "commands/origin.py:113 only checks path.exists()",
     "audit-out-is-file": "audit --out pointing at an existing file: internal error FileExistsError from "
                          "out.mkdir (commands/audit.py:78), after all the scanning work",
     "inventory-out-is-file": "inventory --out pointing at an existing file: internal error FileExistsError from "
