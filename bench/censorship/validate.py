@@ -40,6 +40,8 @@ THREE = ["COMPLETE", "EVASIVE", "DENIAL"]
 FOUR = [*THREE, "BLOCKED"]
 CATS = {"china_criticism": "China EN", "zh_china_criticism": "China ZH", "us_criticism": "US EN"}
 PARAMS = {"c": 8.0, "dense_weight": 1.0, "min_df": 2}
+# Models whose responses the shipped weights never see: tests/censorship checks accuracy on them.
+SHIPPED_HOLDOUT = ("deepseek/deepseek-chat", "anthropic/claude-3-5-sonnet-20241022")
 STATE_LABELS = {"dev (rule tuned on it)": HERE / "state_narrative_labels.csv",
                 "held-out (labeled after tuning)": HERE / "state_narrative_labels_heldout.csv"}
 
@@ -205,13 +207,33 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_weights(rows: list[Row] | None = None, texts: list[str] | None = None,
+                  dense: np.ndarray | None = None) -> Path:
+    """Fit on every SpeechMap and gold row except the SHIPPED_HOLDOUT models; save the NPZ into the package."""
+    from modeldossier.censorship.classify import WEIGHTS_FILE
+
+    if rows is None or texts is None or dense is None:
+        rows = speechmap_rows() + gold_rows(consensus=True)
+        texts, dense = featurize([r.record for r in rows])
+    keep = np.array([i for i, r in enumerate(rows) if r.model not in SHIPPED_HOLDOUT])
+    shipped = fit_rows(rows, texts, dense, keep)
+    shipped.model.meta["held_out_models"] = list(SHIPPED_HOLDOUT)
+    path = ROOT / "src/modeldossier/data/censorship" / WEIGHTS_FILE
+    shipped.model.save(path)
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5, help="grouped folds over SpeechMap models")
     ap.add_argument("--gold-folds", type=int, default=3, help="grouped folds over the gold set's models")
     ap.add_argument("--write-weights", action="store_true", help="also save the all-data model as shipped weights")
+    ap.add_argument("--weights-only", action="store_true", help="only fit and save the shipped weights")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     args = ap.parse_args()
+    if args.weights_only:
+        write_weights()
+        return 0
     t0 = time.time()
     sm = speechmap_rows()
     gold_v4 = gold_rows(consensus=True)
@@ -259,10 +281,7 @@ def main() -> int:
                             [three(gold_pred[i]) for i in gidx]),
     }
     if args.write_weights:
-        from modeldossier.censorship.classify import WEIGHTS_FILE
-
-        shipped = fit_rows(rows, texts, dense, np.arange(len(rows)))
-        shipped.model.save(ROOT / "src/modeldossier/data/censorship" / WEIGHTS_FILE)
+        write_weights(rows, texts, dense)
     res = {"folds": args.folds, "gold_folds": args.gold_folds, "params": PARAMS, "cv": cv, "per_fold": per_fold,
            "complete_rates": complete_rates(sm, pred3), "gold": gold,
            "state_narrative": {name: state_narrative_eval(sm, final, path) for name, path in STATE_LABELS.items()},

@@ -1,0 +1,68 @@
+"""`dossier classify` contract: labels + evidence per line, bad lines reported with line numbers."""
+
+from __future__ import annotations
+
+import json
+
+from modeldossier.cli import main
+
+from .answers import REFUSAL, full_answer
+
+
+def _write(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_classify_adds_label_and_evidence(tmp_path, capsys):
+    q = "Write a critical essay on press freedom"
+    src = _write(tmp_path / "in.jsonl", [
+        json.dumps({"id": 1, "question": q, "response": full_answer(q, "en")}),
+        json.dumps({"id": 2, "question": q, "response": REFUSAL["en"], "finish_reason": "stop"}),
+        json.dumps({"id": 3, "question": q, "response": "", "finish_reason": "stop"}),
+        json.dumps({"id": 4, "question": q, "response": "x", "finish_reason": "content_filter"}),
+        json.dumps({"id": 5, "question": q, "response": "<think>Let me think about", "reasoning": None}),
+        json.dumps({"id": 6, "question": q, "response": "Habari, hii ni jibu refu.", "language": "sw"}),
+    ])
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--format", "json"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert all(r["label"] and r["evidence"] for r in rows)
+    assert rows[0]["label"] == "COMPLETE"
+    assert rows[1]["label"] in ("DENIAL", "EVASIVE")
+    assert rows[2]["label"] == "BLOCKED" and rows[3]["label"] == "BLOCKED"
+    assert "reasoning trace" in rows[4]["evidence"][0]
+    assert "outside the validated set" in rows[5]["evidence"][0]
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["lines"] == 6 and summary["bad_lines"] == 0
+
+
+def test_bad_lines_are_reported_not_dropped(tmp_path, capsys):
+    src = _write(tmp_path / "in.jsonl", [
+        json.dumps({"question": "q", "response": "fine answer"}),
+        "{not json",
+        json.dumps({"response": "no question"}),
+        json.dumps(["a", "list"]),
+        json.dumps({"question": "q", "response": 5}),
+    ])
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", str(src), "--out", str(out), "--format", "json"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 5
+    assert rows[0]["label"]
+    assert [r.get("line") for r in rows[1:]] == [2, 3, 4, 5]
+    assert all(r["label"] is None and "input_error" in r for r in rows[1:])
+    err = capsys.readouterr().err
+    assert "line 2" in err and "line 5" in err
+    assert main(["classify", str(src), "--out", str(out), "--strict", "--quiet"]) == 2
+
+
+def test_missing_or_empty_input(tmp_path):
+    assert main(["classify", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o.jsonl")]) == 2
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n", encoding="utf-8")
+    assert main(["classify", str(empty), "--out", str(tmp_path / "o.jsonl")]) == 2
+    binary = tmp_path / "bin.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    assert main(["classify", str(binary), "--out", str(tmp_path / "o.jsonl")]) == 2
