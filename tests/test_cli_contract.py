@@ -520,13 +520,12 @@ KNOWN_BUGS: dict[str, str] = {
     "scan-fifo": "scan hangs on a FIFO given on the command line: artifacts/scanner.py:199 yields a non-directory "
                  "root without the S_ISREG check it applies inside folders; open() at :266 blocks, --timeout "
                  "does not cover it",
-    "classify-good-input": "classify crashes on every input: ValueError operands could not be broadcast (1,36) "
-                           "(37,) in censorship/linear.py:98 decision(): the shipped classifier-v1.npz has 37 dense "
-                           "feature stats, censorship/features.py now makes 36",
-    "classify-strict-bad-line": "classify crashes (feature/model mismatch, see classify-good-input) before it "
-                                "reports the bad line",
-    "classify-out-is-folder": "classify crashes (feature/model mismatch, see classify-good-input) before it "
-                              "reports that --out is a folder",
+    "classify-strict-bad-line": "classify --strict with a bad line exits 2 but has already replaced --out with the "
+                                "partial result and printed counts on stdout (commands/classify.py:137 writes before "
+                                "the strict check at :150)",
+    "classify-out-is-folder": "classify --out DIR: internal error IsADirectoryError from os.replace in "
+                              "fsutil.atomic_write_bytes (commands/classify.py:137 does not turn OSError into "
+                              "DossierError)",
     "origin-fifo": "origin exits 0 with an all-unknown table for a FIFO: commands/origin.py:113 only checks "
                    "path.exists(), not subject.resolve_local's checks",
     "origin-no-model-files": "origin exits 0 on a folder without model files (issue 3: exit 2, as audit does): "
