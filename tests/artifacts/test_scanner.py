@@ -147,3 +147,26 @@ def test_real_model_folder_has_no_findings_at_medium_or_above(minilm_dir):
     assert serious == []
     formats = {os.path.basename(r.path): r.format for r in section.files}
     assert formats["model.safetensors"] == "safetensors" and formats["README.md"] == "text"
+
+
+def test_hard_time_limit_stops_a_checker_that_never_returns(tmp_path, monkeypatch):
+    import time
+
+    class Stuck:
+        @staticmethod
+        def scan(stream, name, size):
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                pass
+            return []
+
+    real = scanner.importlib.import_module
+    monkeypatch.setattr(scanner.importlib, "import_module",
+                        lambda name: Stuck if name.endswith("gguf_check") else real(name))
+    (tmp_path / "m.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + b"\0" * 16)
+    (tmp_path / "z.pkl").write_bytes(EVIL)
+    start = time.monotonic()
+    section = scan_section([tmp_path], limits=scanner.ScanLimits(seconds_per_file=1))
+    assert time.monotonic() - start < 20
+    rules = {(os.path.basename(f.file), f.rule_id) for f in section.findings}
+    assert ("m.gguf", "scan.timeout") in rules and ("z.pkl", "pickle.global.dangerous") in rules

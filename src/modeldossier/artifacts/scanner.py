@@ -14,12 +14,15 @@ import importlib
 import io
 import lzma
 import os
+import signal
 import stat
+import threading
 import time
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -257,15 +260,37 @@ def sha256_stream(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _hard_deadline(seconds: float) -> Iterator[None]:
+    """Backstop for checkers that do not poll the deadline: in the main thread, an alarm raises the scanner's
+    timeout inside the running checker (the innermost member scan records it). Elsewhere, nothing."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise _Timeout(f"hard time limit of {seconds:.0f} s reached")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def scan_file(path: Path, display: str, *, limits: ScanLimits, allowlist: Allowlist,
               hash_files: bool = False) -> list[FileReport]:
     """Reports for one top-level file and everything nested in it."""
     ctx = _Context(limits, allowlist)
     try:
         size = path.stat().st_size
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, _hard_deadline(limits.seconds_per_file + 5.0):
             ctx.scan_member(handle, display, size, 0)
-            if hash_files and ctx.reports:
+        if hash_files and ctx.reports:
+            with open(path, "rb") as handle:
                 ctx.reports[0].sha256 = sha256_stream(handle)
     except OSError as exc:
         report = FileReport(path=display, format="unknown", errors=[str(exc.strerror or exc)])
