@@ -170,3 +170,23 @@ def test_hard_time_limit_stops_a_checker_that_never_returns(tmp_path, monkeypatc
     assert time.monotonic() - start < 20
     rules = {(os.path.basename(f.file), f.rule_id) for f in section.findings}
     assert ("m.gguf", "scan.timeout") in rules and ("z.pkl", "pickle.global.dangerous") in rules
+
+
+def test_huge_sparse_files_are_scanned_in_bounded_time(tmp_path):
+    import time
+
+    pkl, blob = tmp_path / "big.pkl", tmp_path / "big.bin"
+    try:
+        with open(pkl, "wb") as handle:
+            handle.write(EVIL[:-1])  # a payload, then 50 GB of zero bytes (an invalid opcode)
+            handle.truncate(50 * 1024**3)
+        with open(blob, "wb") as handle:
+            handle.truncate(50 * 1024**3)
+    except OSError:
+        pytest.skip("this file system cannot hold sparse files")
+    start = time.monotonic()
+    section = scan_section([tmp_path])
+    assert time.monotonic() - start < 30
+    rules = {(os.path.basename(f.file), f.rule_id) for f in section.findings}
+    assert {("big.pkl", "pickle.global.dangerous"), ("big.pkl", "pickle.malformed")} <= rules
+    assert not [r for r in rules if r[0] == "big.bin"]
