@@ -40,6 +40,22 @@ def simulate(rng: np.random.Generator, tasks: int, samples: int, base: float, de
     return records
 
 
+def ci_coverage(samples: int, sims: int = 1000, tasks: int = 52, seed: int = 1) -> tuple[float, float]:
+    """Null coverage of the percentile bootstrap CI and of a t-interval for the mean per-task difference."""
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(seed)
+    boot = tcov = 0
+    for _ in range(sims):
+        rates = rng.beta(0.19 * 4, 0.81 * 4, size=tasks)
+        d = rng.binomial(samples, rates) / samples - rng.binomial(samples, rates) / samples
+        means = d[rng.integers(0, tasks, size=(2000, tasks))].mean(axis=1)
+        low, high = np.percentile(means, [2.5, 97.5])
+        boot += low <= 0 <= high
+        tcov += abs(d.mean()) <= sps.t.ppf(0.975, tasks - 1) * d.std(ddof=1) / np.sqrt(tasks)
+    return boot / sims, tcov / sims
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sims", type=int, default=200)
@@ -48,7 +64,13 @@ def main() -> int:
     parser.add_argument("--base", type=float, default=0.19)
     parser.add_argument("--deltas", default="0,0.05,0.08,0.13", help="comma list of differences (fractions)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--coverage-only", action="store_true", help="only the null CI coverage check (fast)")
     args = parser.parse_args()
+    if args.coverage_only:
+        for samples in (5, 10):
+            boot, tcov = ci_coverage(samples)
+            print(json.dumps({"samples": samples, "bootstrap_coverage": boot, "t_interval_coverage": tcov}))
+        return 0
     design = load_design()
     contexts = [c for pair in PAIRS for c in pair]
     out = {"tasks": args.tasks, "samples": args.samples, "base": args.base, "sims": args.sims, "rows": []}
