@@ -514,31 +514,12 @@ SPECIFIC: list[Case] = [
 CASES = generic_cases() + SPECIFIC
 # Product bugs found by these cases (strict: the case turns red when the bug is fixed, then drop the entry).
 KNOWN_BUGS: dict[str, str] = {
-    "audit-fifo": "audit hangs on a FIFO given as the model path: subject.resolve_local accepts a non-regular, "
-                  "non-directory path and the scanner then blocks in open() (artifacts/scanner.py "
-                  "iter_files:199 / scan_file:266)",
     "scan-fifo": "scan hangs on a FIFO given on the command line: artifacts/scanner.py:199 yields a non-directory "
                  "root without the S_ISREG check it applies inside folders; open() at :266 blocks, --timeout "
                  "does not cover it",
     "classify-strict-bad-line": "classify --strict with a bad line exits 2 but has already replaced --out with the "
                                 "partial result and printed counts on stdout (commands/classify.py:137 writes before "
                                 "the strict check at :150)",
-    "classify-out-is-folder": "classify --out DIR: internal error IsADirectoryError from os.replace in "
-                              "fsutil.atomic_write_bytes (commands/classify.py:137 does not turn OSError into "
-                              "DossierError)",
-    "origin-fifo": "origin exits 0 with an all-unknown table for a FIFO: commands/origin.py:113 only checks "
-                   "path.exists(), not subject.resolve_local's checks",
-    "origin-no-model-files": "origin exits 0 on a folder without model files (issue 3: exit 2, as audit does): "
-                             "commands/origin.py:113 only checks path.exists()",
-    "audit-out-is-file": "audit --out pointing at an existing file: internal error FileExistsError from "
-                         "out.mkdir (commands/audit.py:78), after all the scanning work",
-    "inventory-out-is-file": "inventory --out pointing at an existing file: internal error FileExistsError from "
-                             "out.mkdir (commands/inventory.py:137)",
-    "ecosystem-out-is-file": "ecosystem --out pointing at an existing file: internal error FileExistsError from "
-                             "out.mkdir (commands/ecosystem.py:134)",
-    "schema-write-to-folder": "schema --write DIR: internal error IsADirectoryError from os.replace in "
-                              "fsutil.atomic_write_bytes (commands/schema.py:30 does not turn OSError into "
-                              "DossierError)",
 }
 
 

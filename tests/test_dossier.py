@@ -88,7 +88,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path: Path, monkey
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(DossierError, match="disk full"):
         dio.save(Dossier(subject=_subject(), artifacts=_artifacts()), path)
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["d.json"]

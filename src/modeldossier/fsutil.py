@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from modeldossier.errors import DossierError
+
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -15,15 +17,40 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def check_output_dir(path: Path) -> Path:
+    """Fail early (before any long work) when ``path`` cannot become an output folder; creates nothing."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DossierError(f"cannot use {path} as an output folder: a file of that name exists")
+    return path
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create an output folder (and parents); a clear DossierError when a file is in the way or it cannot be made."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DossierError(f"cannot use {path} as an output folder: a file of that name exists") from None
+    except OSError as exc:
+        raise DossierError(f"cannot create output folder {path}: {exc.strerror or exc}") from None
+    return path
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it over ``path``.
 
     A new file gets mode 0644 (mkstemp's 0600 would hide reports from other users); a replaced file keeps its mode.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise DossierError(f"cannot write {path}: it is a folder (give a file name)")
+    ensure_dir(path.parent)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DossierError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -31,6 +58,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise DossierError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -79,6 +79,8 @@ def resolve_local(
     """A subject for a local file or folder; DossierError when it is missing, unreadable or holds no model."""
     if not path.exists():
         raise DossierError(f"no such file or directory: {path}")
+    if not (path.is_dir() or path.is_file()):
+        raise DossierError(f"{path} is not a regular file or folder (a device, FIFO or socket cannot be a model)")
     if not os.access(path, os.R_OK):
         raise DossierError(f"permission denied: {path}")
     files = list_files(path)

@@ -13,7 +13,7 @@ from modeldossier import runinfo
 from modeldossier.cli_options import FailOn, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
 from modeldossier.dossier import Dossier
-from modeldossier.fsutil import atomic_write_text
+from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
 from modeldossier.pipeline import run_sections
 from modeldossier.report.html import render_html
 from modeldossier.subject import resolve
@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
         quiet: Quiet = False,
     ) -> None:
         console = err_console(quiet)
+        check_output_dir(out)
         record = runinfo.start_record(
             "audit", {"model": model, "revision": revision, "target": target, "hash": hash_files}
         )
@@ -75,8 +76,7 @@ def register(app: typer.Typer) -> None:
             samples=samples,
         )
         result.run.records.append(runinfo.finish(record, written))
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"{slug(result.subject.name)}.dossier.json"
+        path = ensure_dir(out) / f"{slug(result.subject.name)}.dossier.json"
         dossier_io.save(result, path)
         console.print(f"dossier: {path}")
         if html:

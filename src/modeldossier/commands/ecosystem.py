@@ -17,7 +17,7 @@ from modeldossier.ecosystem.aggregate import ecosystem_report
 from modeldossier.ecosystem.models import EcosystemReport
 from modeldossier.ecosystem.snapshot import load_snapshot
 from modeldossier.errors import DossierError
-from modeldossier.fsutil import atomic_write_text
+from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
 from modeldossier.report.fields import pct
 from modeldossier.ui import err_console, out_console, progress
 
@@ -113,6 +113,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         if (snapshot is None) == (not live):
             raise DossierError("give exactly one of --snapshot FILE or --live")
+        if out is not None:
+            check_output_dir(out)
         record = runinfo.start_record("ecosystem", {
             "snapshot": str(snapshot) if snapshot else None, "live": live, "limit": limit if live else None,
             "attribution": rule.value, "since": since, "until": until, "max_depth": max_depth, "top": top,
@@ -131,7 +133,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             from modeldossier.ecosystem.html import render_ecosystem_html
 
-            out.mkdir(parents=True, exist_ok=True)
+            ensure_dir(out)
             atomic_write_text(out / "ecosystem.json", report.to_json())
             html_text = render_ecosystem_html(report)
             atomic_write_text(out / "ecosystem.html", html_text)

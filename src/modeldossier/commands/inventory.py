@@ -25,6 +25,7 @@ from modeldossier.ecosystem.inventory import (
     discover_ollama,
     discover_paths,
 )
+from modeldossier.fsutil import check_output_dir, ensure_dir
 from modeldossier.ui import err_console, out_console, progress
 
 EXAMPLES = """
@@ -99,6 +100,8 @@ def register(app: typer.Typer) -> None:
         quiet: Quiet = False,
     ) -> None:
         console = err_console(quiet)
+        if out is not None:
+            check_output_dir(out)
         record = runinfo.start_record("inventory", {
             "paths": [str(p) for p in paths or []], "hf_cache": str(hf_cache) if hf_cache else None,
             "ollama": str(ollama) if ollama else None, "scan": scan, "online": online,
@@ -134,7 +137,7 @@ def register(app: typer.Typer) -> None:
         report.entries = [a.entry for a in analysed]
         report.run = runinfo.finish(record, ["inventory"])
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+            ensure_dir(out)
             for item in analysed:
                 _write_dossier(item, out, report.run)
             console.print(f"dossiers: {len(analysed)} in {out}")

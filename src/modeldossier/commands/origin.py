@@ -14,7 +14,7 @@ from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
 from modeldossier.provenance.models import CountryAttribution, ProvenanceSection
-from modeldossier.subject import HUB_ID, default_name
+from modeldossier.subject import HUB_ID, resolve_local
 from modeldossier.ui import err_console, out_console
 
 EXAMPLES = """
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         path = Path(model).expanduser()
         if path.exists():
             root, hub_id = path, None
-            subject = Subject(kind="path", ref=str(path), name=default_name(path))
+            subject = resolve_local(path, hash_files=False).subject
         elif HUB_ID.match(model):
             hub_id = model
             root, note = _hub_files(model, online)
