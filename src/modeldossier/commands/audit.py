@@ -15,7 +15,6 @@ from modeldossier.common import Severity
 from modeldossier.dossier import Dossier
 from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
 from modeldossier.pipeline import run_sections
-from modeldossier.report.html import render_html
 from modeldossier.subject import resolve
 from modeldossier.ui import err_console, out_console, progress
 
@@ -80,6 +79,8 @@ def register(app: typer.Typer) -> None:
         dossier_io.save(result, path)
         console.print(f"dossier: {path}")
         if html:
+            from modeldossier.report.html import render_html  # plotly is slow to import: only when needed
+
             html_path = path.with_name(path.name.removesuffix(".dossier.json") + ".html")
             atomic_write_text(html_path, render_html(result))
             console.print(f"report:  {html_path}")

@@ -11,7 +11,6 @@ import typer
 from modeldossier.cli_options import Quiet
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text
-from modeldossier.report.html import render_html
 from modeldossier.report.loading import load_dossier
 from modeldossier.report.markdown import render_markdown
 from modeldossier.ui import err_console
@@ -63,6 +62,8 @@ def register(app: typer.Typer) -> None:
         console = err_console(quiet)
         loaded = load_dossier(dossier)
         if output_format is ReportFormat.HTML:
+            from modeldossier.report.html import render_html  # plotly is slow to import
+
             text = render_html(loaded)
             if out is None:
                 out = default_html_path(dossier)
