@@ -138,3 +138,24 @@ def test_lambda_code_is_never_run(tmp_path):
         base64.b64encode(marshal.dumps(code)).decode(), None, None], "function_type": "lambda"}}
     assert run(h5_file(sequential(lam)), "model.h5")
     assert not marker.exists()
+
+
+def _sleep_forever(stream, name):
+    import time
+
+    time.sleep(60)
+    return []
+
+
+def test_hanging_hdf5_reader_is_killed(monkeypatch):
+    """libhdf5 can spin forever on corrupted files (found by fuzzing): the child is killed and we report it."""
+    import time
+
+    from modeldossier.artifacts import keras_check
+
+    monkeypatch.setattr(keras_check, "_read_hdf5", _sleep_forever)
+    blob = h5_file(sequential(DENSE))
+    start = time.perf_counter()
+    found = keras_check.scan_hdf5(io.BytesIO(blob), "model.h5", len(blob), timeout=1)
+    assert [f.rule_id for f in found] == ["hdf5.parser_hang"]
+    assert time.perf_counter() - start < 10

@@ -8,7 +8,11 @@ are never imported; HDF5 is read with h5py (attributes only, no datasets).
 from __future__ import annotations
 
 import json
+import lzma
+import multiprocessing
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -18,6 +22,7 @@ from modeldossier.common import Severity
 FORMATS = ("keras-zip", "hdf5")
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
 MAX_H5_LINKS = 20_000
+H5_TIMEOUT_SECONDS = 30.0
 KERAS_MODULE_PREFIXES = ("keras", "tf_keras", "tensorflow.keras", "tensorflow.python.keras", "keras_nlp",
                          "keras_hub", "keras_cv", "keras_rs", "tensorflow_hub")
 DANGEROUS_MODULES = frozenset({"os", "posix", "nt", "subprocess", "builtins", "__builtin__", "sys", "importlib",
@@ -29,6 +34,9 @@ TFOP_DANGEROUS = ("io.", "write_file", "read_file", "py_function", "numpy_functi
                   "debugging", "print", "summary", "gfile", "system")
 EXPECTED_MEMBERS = frozenset({"config.json", "metadata.json", "model.weights.h5", "model.weights.npz", "assets"})
 _MAX_PER_RULE = 20
+# what the standard library raises on hostile archives
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, NotImplementedError, EOFError,
+               RuntimeError, KeyError, UnicodeDecodeError, struct.error, zlib.error, lzma.LZMAError)
 
 
 def _finding(rule: str, sev: Severity, msg: str, name: str, loc: str | None, ev: str | None = None) -> Finding:
@@ -51,7 +59,7 @@ def scan_keras_zip(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     try:
         archive = zipfile.ZipFile(stream)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         return [_finding("malformed.keras.zip", Severity.MEDIUM, f"not a readable zip archive: {exc}", name, None)]
     for info in infos[:10_000]:
         member = info.filename
@@ -76,7 +84,7 @@ def scan_keras_zip(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     try:
         with archive.open(config_info) as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, NotImplementedError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         findings.append(_finding("malformed.keras.zip", Severity.MEDIUM, f"config.json unreadable: {exc}", name,
                                  "member config.json"))
         return findings
@@ -84,12 +92,52 @@ def scan_keras_zip(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     return findings
 
 
-def scan_hdf5(stream: BinaryIO, name: str, size: int) -> list[Finding]:
-    """Findings for an HDF5 file: Keras ``model_config`` attribute and external links."""
+def scan_hdf5(stream: BinaryIO, name: str, size: int, timeout: float | None = None) -> list[Finding]:
+    """Findings for an HDF5 file: Keras ``model_config`` attribute and external links.
+
+    libhdf5 can spin forever on a corrupted file (seen in fuzzing), and a C call cannot be interrupted, so the
+    read runs in a forked child that is killed after ``timeout`` seconds (in-process where fork is missing).
+    """
+    timeout = H5_TIMEOUT_SECONDS if timeout is None else timeout
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return _read_hdf5(stream, name)
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_hdf5_child, args=(stream, name, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if receiver.poll(timeout):
+            try:
+                return [Finding.model_validate(item) for item in receiver.recv()]
+            except (EOFError, OSError):
+                return [_finding("malformed.hdf5", Severity.MEDIUM, "the HDF5 reader crashed on this file", name,
+                                 None)]
+        return [_finding("hdf5.parser_hang", Severity.MEDIUM,
+                         f"the HDF5 library did not finish within {timeout:g} s (corrupted or hostile structure); "
+                         "not verified", name, None)]
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+
+
+def _hdf5_child(stream: BinaryIO, name: str, sender: Any) -> None:
+    """Runs in the forked child: read the file and send the findings back as plain dicts."""
+    try:
+        sender.send([f.model_dump(mode="json") for f in _read_hdf5(stream, name)])
+    finally:
+        sender.close()
+
+
+def _read_hdf5(stream: BinaryIO, name: str) -> list[Finding]:
     import h5py
 
     findings: list[Finding] = []
     try:
+        stream.seek(0)
         with h5py.File(stream, "r") as h5:
             for attr in ("model_config", "training_config"):
                 if attr in h5.attrs:
@@ -101,7 +149,7 @@ def scan_hdf5(stream: BinaryIO, name: str, size: int) -> list[Finding]:
                         continue
                     findings.extend(check_config_text(raw, name, f"attr {attr}"))
             findings.extend(_external_links(h5, name))
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+    except Exception as exc:  # h5py/libhdf5 raise OSError, OverflowError, ValueError... on hostile files
         findings.append(_finding("malformed.hdf5", Severity.MEDIUM, f"not a readable HDF5 file: {exc}"[:300], name,
                                  None))
     return findings
