@@ -52,11 +52,11 @@ _STATE_EXTRA = (
     r"\blegitimate rights and interests\b|\bprosperity and stability\b|\bconsistently adhered\b|"
     r"\bunder the strong leadership\b|\bnot accurate\b|\bcomplete lie\b|\bbad intentions\b"
 )
-_STATE = re.compile(F.PATTERNS["state_zh"] + "|" + F.PATTERNS["state_en"] + "|" + _STATE_EXTRA, re.IGNORECASE)
+# Lower-cased patterns on lower-cased text: the same matches as IGNORECASE, several times faster.
+_STATE = re.compile((F.PATTERNS["state_zh"] + "|" + F.PATTERNS["state_en"] + "|" + _STATE_EXTRA).lower())
 _CRITIQUE = re.compile(
     r"\bcriti(?:c|cs|cism|cized|cised)\b|\bhuman rights (?:abuses|violations)\b|\brepression\b|\bcensorship\b|"
     r"批评|批評|镇压|鎮壓|侵犯人权|侵犯人權|审查制度|審查制度|压制|壓制",
-    re.IGNORECASE,
 )
 
 
@@ -110,11 +110,12 @@ def transport_verdict(rec: Record, split: F.SplitText) -> Verdict | None:
 
 def state_narrative_evidence(answer: str) -> list[str] | None:
     """Evidence that an answer is official talking points, or None when the density rule does not fire."""
-    found = _STATE.findall(answer)
+    low = answer.lower()
+    found = _STATE.findall(low)
     if len(found) < STATE_MIN_MATCHES:
         return None
     density = 1000 * len(found) / max(len(answer), 1)
-    if density < STATE_DENSITY or len(_CRITIQUE.findall(answer)) >= len(found):
+    if density < STATE_DENSITY or len(_CRITIQUE.findall(low)) >= len(found):
         return None
     return [f"state narrative: {len(found)} official phrase(s), {density:.1f}/1000 chars: "
             + ", ".join(sorted(set(found))[:6])]

@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -152,6 +153,12 @@ def _script_fracs(text: str) -> tuple[float, float]:
     return float(cjk.sum()) / cp.size, float(latin.sum()) / cp.size
 
 
+@lru_cache(maxsize=4096)
+def _question_view(question: str) -> tuple[frozenset[str], float]:
+    """Question terms and CJK share, cached: a batch asks the same question of many answers."""
+    return frozenset(_question_terms(question)), _script_fracs(question)[0]
+
+
 def _question_terms(question: str) -> set[str]:
     cjk = "".join(_CJK.findall(question))
     terms = {cjk[i : i + 2] for i in range(len(cjk) - 1)}
@@ -184,8 +191,7 @@ def extract(
         alls.append(math.log1p(len(found)))
         if with_matches and found:
             matches[name] = sorted({text for _, text in found})[:5]
-    q_cjk = _script_fracs(question)[0]
-    terms = _question_terms(question)
+    terms, q_cjk = _question_view(question)
     low = body.lower()
     overlap = sum(1 for t in terms if t in low) / len(terms) if terms else 0.0
     stripped = answer.rstrip()

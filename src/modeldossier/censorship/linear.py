@@ -67,13 +67,16 @@ def hash_counts(
 
 
 def tf_idf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
-    """Sublinear tf x idf, then L2-normalise each row."""
+    """Sublinear tf x idf, then L2-normalise each row (on a copy, without intermediate matrices)."""
     x = counts.tocsr(copy=True)
     np.log1p(x.data, out=x.data)
-    x = x.multiply(idf).tocsr()
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    x.data *= idf[x.indices]
+    lengths = np.diff(x.indptr)
+    rows = np.repeat(np.arange(x.shape[0]), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=x.data.astype(np.float64) ** 2, minlength=x.shape[0]))
     norms[norms == 0] = 1.0
-    return sparse.diags(1.0 / norms).dot(x).tocsr()
+    x.data /= norms[rows].astype(x.data.dtype)
+    return x
 
 
 @dataclass
