@@ -1,6 +1,7 @@
 """Validate the censorship classifier on SpeechMap responses, split by model (one command).
 
-    .venv/bin/python bench/censorship/validate.py [--folds 5] [--write-weights] [--out bench/censorship/results.json]
+    .venv/bin/python bench/censorship/validate.py [--folds 5] [--write-weights]
+    .venv/bin/python bench/censorship/validate.py --weights-only    # only rebuild the shipped weights
 
 Grouped k-fold by model: each fold trains on the other models' responses and classifies the held-out
 models' responses *through the probe engine* (a replay transcript per model, `replay:` target), so the
@@ -229,7 +230,7 @@ def main() -> int:
     ap.add_argument("--gold-folds", type=int, default=3, help="grouped folds over the gold set's models")
     ap.add_argument("--write-weights", action="store_true", help="also save the all-data model as shipped weights")
     ap.add_argument("--weights-only", action="store_true", help="only fit and save the shipped weights")
-    ap.add_argument("--out", type=Path, default=HERE / "results.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/out/censorship-validation.json")
     args = ap.parse_args()
     if args.weights_only:
         write_weights()
@@ -288,6 +289,7 @@ def main() -> int:
            "rows": [{"key": f"{sm[i].model}::{sm[i].category}::{sm[i].question_id}", "judge": sm[i].label,
                      "ours": final[i], "base": pred3[i]} for i in range(n_sm)],
            "label_counts_final": dict(Counter(final.values())), "seconds": time.time() - t0}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown(res))
     return 0

@@ -102,3 +102,8 @@ def test_probe_cli_end_to_end(tmp_path):
     behavior = json.loads(dossiers[0].read_text(encoding="utf-8"))["behavior"]
     flagged = [a for a in behavior["asymmetry"] if a["flagged"]]
     assert any(a["topic"] == "all" and a["language"] == "en" for a in flagged)
+
+
+def test_neutral_control_failure_is_noted(tmp_path):
+    section = behavior_section("mock:echo", out_dir=tmp_path, quiet=True, languages=["en"])
+    assert any("neutral controls in en" in note for note in section.notes)
