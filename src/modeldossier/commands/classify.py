@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 
 from modeldossier.censorship.classify import Classifier, Record
 from modeldossier.cli_options import Format, OutputFormat, Quiet
 from modeldossier.errors import DossierError
-from modeldossier.fsutil import atomic_write_text
 from modeldossier.ui import err_console, out_console, progress
 
 EXAMPLES = """
@@ -79,13 +80,25 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         raise DossierError(f"cannot read {path}: {exc}") from None
 
 
-def classify_file(source: Path, quiet: bool = True) -> tuple[list[str], Counter, list[str]]:
-    """Output lines, label counts and problems (bad lines, with their line numbers)."""
+def classify_file(
+    source: Path, quiet: bool = True, sink: IO[str] | None = None
+) -> tuple[list[str], Counter, list[str]]:
+    """Classify every line of ``source``: (output lines, label counts, problems with their line numbers).
+
+    With ``sink`` the output lines are written there as they are produced (bounded memory) and the returned
+    list stays empty.
+    """
     classifier = Classifier.load()
     out: list[str] = []
     counts: Counter = Counter()
     problems: list[str] = []
     batch: list[tuple[dict[str, Any], Record]] = []
+
+    def emit(line: str) -> None:
+        if sink is None:
+            out.append(line)
+        else:
+            sink.write(line + "\n")
 
     def flush() -> None:
         for (obj, record), verdict in zip(batch, classifier.classify_many([r for _, r in batch]), strict=True):
@@ -95,7 +108,7 @@ def classify_file(source: Path, quiet: bool = True) -> tuple[list[str], Counter,
                 result["evidence"] = [note, *result["evidence"]]
             obj.update(result)
             counts[verdict.label.value] += 1
-            out.append(json.dumps(obj, ensure_ascii=False))
+            emit(json.dumps(obj, ensure_ascii=False))
         batch.clear()
 
     with progress(quiet) as bar:
@@ -106,8 +119,8 @@ def classify_file(source: Path, quiet: bool = True) -> tuple[list[str], Counter,
                 flush()
                 problems.append(problem)
                 counts["BAD_INPUT"] += 1
-                out.append(json.dumps({**(obj or {}), "line": number, "label": None, "evidence": [],
-                                       "input_error": problem}, ensure_ascii=False))
+                emit(json.dumps({**(obj or {}), "line": number, "label": None, "evidence": [],
+                                 "input_error": problem}, ensure_ascii=False))
                 continue
             assert obj is not None and record is not None
             batch.append((obj, record))
@@ -116,6 +129,22 @@ def classify_file(source: Path, quiet: bool = True) -> tuple[list[str], Counter,
             bar.advance(task)
         flush()
     return out, counts, problems
+
+
+def classify_to(source: Path, out: Path, quiet: bool = True) -> tuple[int, Counter, list[str]]:
+    """Stream the labeled lines into ``out`` atomically (a temp file renamed into place); returns the line count."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as sink:
+            _, counts, problems = classify_file(source, quiet, sink)
+        if not sum(counts.values()):
+            raise DossierError(f"{source} holds no lines to classify")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return sum(counts.values()), counts, problems
 
 
 def register(app: typer.Typer) -> None:
@@ -131,17 +160,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         console = err_console(quiet)
         started = time.perf_counter()
-        lines, counts, problems = classify_file(source, quiet)
-        if not lines:
-            raise DossierError(f"{source} holds no lines to classify")
-        atomic_write_text(out, "\n".join(lines) + "\n")
+        n_lines, counts, problems = classify_to(source, out, quiet)
         seconds = time.perf_counter() - started
         for problem in problems[:20]:
             console.print(f"[yellow]bad input[/]: {problem}")
         if len(problems) > 20:
             console.print(f"[yellow]bad input[/]: ... and {len(problems) - 20} more (see 'input_error' in {out})")
-        console.print(f"wrote {out} ({len(lines)} line(s), {seconds:.2f} s)")
-        summary = {"input": str(source), "output": str(out), "lines": len(lines), "labels": dict(counts),
+        console.print(f"wrote {out} ({n_lines} line(s), {seconds:.2f} s)")
+        summary = {"input": str(source), "output": str(out), "lines": n_lines, "labels": dict(counts),
                    "bad_lines": len(problems)}
         if output_format is OutputFormat.JSON:
             typer.echo(json.dumps(summary, ensure_ascii=False))
