@@ -230,11 +230,14 @@ def main() -> int:
     ap.add_argument("--gold-folds", type=int, default=3, help="grouped folds over the gold set's models")
     ap.add_argument("--write-weights", action="store_true", help="also save the all-data model as shipped weights")
     ap.add_argument("--weights-only", action="store_true", help="only fit and save the shipped weights")
+    ap.add_argument("--class-weight", choices=["none", "balanced"], default="none", help="variant to compare")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/out/censorship-validation.json")
     args = ap.parse_args()
     if args.weights_only:
         write_weights()
         return 0
+    if args.class_weight == "balanced":
+        PARAMS["class_weight"] = "balanced"
     t0 = time.time()
     sm = speechmap_rows()
     gold_v4 = gold_rows(consensus=True)
