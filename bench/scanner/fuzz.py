@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from modeldossier.artifacts.allowlist import load_allowlist
-    from modeldossier.artifacts.scanner import ScanLimits, _Context
+    from modeldossier.artifacts.scanner import ScanLimits, _Context, _hard_deadline
 
     allowlist = load_allowlist()
     limits = ScanLimits(seconds_per_file=args.slow, max_member_bytes=64 << 20, max_total_bytes=256 << 20)
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         ctx = _Context(limits, allowlist)
         try:
-            ctx.scan_member(io.BytesIO(data), name, len(data), 0)
+            with _hard_deadline(args.slow + 5):
+                ctx.scan_member(io.BytesIO(data), name, len(data), 0)
         except Exception as exc:  # noqa: BLE001 - that is what we are looking for
             escaped += 1
             failures_dir.mkdir(parents=True, exist_ok=True)
