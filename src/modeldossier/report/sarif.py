@@ -61,10 +61,12 @@ def _location(finding: Finding, aliases: dict[str, str]) -> dict[str, Any]:
     where = finding.location or ""
     line = _LINE.match(where)
     offset = _OFFSET.search(where)
-    if line and int(line.group(1)) >= 1:
-        physical["region"] = {"startLine": int(line.group(1))}
-    elif offset:
-        physical["region"] = {"byteOffset": int(offset.group(1))}
+    # GitHub code scanning needs region.startLine on every result: line 1 stands for "the file" when the
+    # location is a byte offset, a key or a member (kept exactly in byteOffset / logicalLocations)
+    region: dict[str, int] = {"startLine": int(line.group(1)) if line and int(line.group(1)) >= 1 else 1}
+    if offset and not line:
+        region["byteOffset"] = int(offset.group(1))
+    physical["region"] = region
     if where and not line:
         location["logicalLocations"] = [{"fullyQualifiedName": where, "kind": "member"}]
     return location
