@@ -62,6 +62,11 @@ BENIGN = {
                   "rejectattr('role', 'equalto', 'system') %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
 }
 
+SPLIT_DUNDER = {
+    "names_concat": "{% set a = '__cla' %}{% set b = 'ss__' %}{{ ''[a ~ b] }}",
+    "multiplied": "{% set u = '_' * 2 %}{{ ''[u ~ 'class' ~ u] }}",
+}
+
 SSTI = {
     "cycler_globals": "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
     "mro_subclasses": "{{ ''.__class__.__mro__[1].__subclasses__()[40]('/etc/passwd').read() }}",
@@ -152,3 +157,9 @@ def test_template_is_never_rendered(tmp_path):
     payload = ("{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}")
     assert check_template(payload, "t", "k")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_DUNDER))
+def test_dunder_names_split_across_variables_are_high(name):
+    found = check_template(SPLIT_DUNDER[name], "t", "k")
+    assert any(f.severity.at_least(Severity.HIGH) for f in found), found

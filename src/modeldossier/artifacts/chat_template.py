@@ -20,6 +20,7 @@ from modeldossier.common import Severity
 
 MAX_TEMPLATE_CHARS = 2_000_000
 _DUNDER = re.compile(r"__[A-Za-z_]\w*__|_TemplateReference__context")
+_DUNDER_PIECE = re.compile(r"__\w*|\w*__")
 # attribute names a sandbox escape walks through (besides any dunder)
 ESCAPE_ATTRS = frozenset({
     "mro", "func_globals", "f_globals", "f_locals", "f_builtins", "f_back", "gi_frame", "gi_code", "cr_frame",
@@ -186,7 +187,9 @@ def _fold(node: nodes.Node) -> str | None:
 
 
 def _has_string_building(node: nodes.Node) -> bool:
-    if isinstance(node, nodes.Concat | nodes.Add | nodes.Mod):
+    if isinstance(node, nodes.Concat):  # `~` always builds a string
+        return True
+    if isinstance(node, nodes.Add | nodes.Mod | nodes.Mul):
         return any(isinstance(n, nodes.Const) and isinstance(n.value, str) for n in node.find_all(nodes.Const))
     if isinstance(node, nodes.Filter) and node.name in _STRING_BUILDERS:
         return True
@@ -211,6 +214,10 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
             if _DUNDER.search(node.value):
                 walk.add("chat_template.ssti.dunder_string", Severity.CRITICAL,
                          "string constant names a Python dunder attribute (sandbox escape building block)", line,
+                         node.value)
+            elif _DUNDER_PIECE.fullmatch(node.value):
+                walk.add("chat_template.ssti.dunder_fragment", Severity.HIGH,
+                         "string constant is a piece of a dunder name ('__cla' + 'ss__' obfuscation)", line,
                          node.value)
             if collect:
                 walk.literals.append(_Literal(node.value, line, walk.tools_depth > 0))
