@@ -65,6 +65,8 @@ BENIGN = {
 SPLIT_DUNDER = {
     "names_concat": "{% set a = '__cla' %}{% set b = 'ss__' %}{{ ''[a ~ b] }}",
     "multiplied": "{% set u = '_' * 2 %}{{ ''[u ~ 'class' ~ u] }}",
+    "joined_list": "{% set n = ['_', '_', 'cla', 'ss', '_', '_'] | join %}{{ ''[n] }}",
+    "char_codes": "{% set n = '%c%cclass%c%c' % (95, 95, 95, 95) %}{{ ''[n] }}",
 }
 
 SSTI = {

@@ -215,7 +215,7 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
                 walk.add("chat_template.ssti.dunder_string", Severity.CRITICAL,
                          "string constant names a Python dunder attribute (sandbox escape building block)", line,
                          node.value)
-            elif _DUNDER_PIECE.fullmatch(node.value):
+            elif _DUNDER_PIECE.fullmatch(node.value) or "%c" in node.value:
                 walk.add("chat_template.ssti.dunder_fragment", Severity.HIGH,
                          "string constant is a piece of a dunder name ('__cla' + 'ss__' obfuscation)", line,
                          node.value)
@@ -251,6 +251,12 @@ def _visit(node: nodes.Node, walk: _Walk, collect: bool) -> None:
         _check_subscript(node, walk)
     elif isinstance(node, nodes.Filter | nodes.Test):
         _check_filter(node, walk)
+    if isinstance(node, nodes.Concat | nodes.Add | nodes.Filter):
+        folded = _fold(node)
+        if folded is not None and _DUNDER.search(folded) and not (
+                isinstance(node, nodes.Filter) and isinstance(node.node, nodes.Const)):
+            walk.add("chat_template.ssti.dunder_string", Severity.CRITICAL,
+                     "string expression builds a Python dunder name (sandbox escape building block)", line, folded)
     _visit_children(node, walk, collect)
 
 
