@@ -18,6 +18,7 @@ PY = sys.executable
 BENCHES: dict[str, list[str]] = {
     "scanner": [PY, "bench/scanner/run_bench.py"],
     "scanner-fuzz": [PY, "bench/scanner/fuzz.py"],
+    "scanner-fuzz-formats": [PY, "bench/scanner/fuzz_formats.py", "20000"],
     "provenance": [PY, "bench/provenance/bench_fingerprint.py"],
     "probing": [PY, "bench/probing/bench_engine.py"],
     "censorship-validate": [PY, "bench/censorship/validate.py"],
