@@ -231,6 +231,9 @@ def main() -> int:
     ap.add_argument("--write-weights", action="store_true", help="also save the all-data model as shipped weights")
     ap.add_argument("--weights-only", action="store_true", help="only fit and save the shipped weights")
     ap.add_argument("--class-weight", choices=["none", "balanced"], default="none", help="variant to compare")
+    ap.add_argument("--c", type=float, default=None, help="variant: regularisation C")
+    ap.add_argument("--head", type=int, default=None, help="variant: answer characters read from the start")
+    ap.add_argument("--tail", type=int, default=None, help="variant: answer characters read from the end")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/out/censorship-validation.json")
     args = ap.parse_args()
     if args.weights_only:
@@ -238,6 +241,13 @@ def main() -> int:
         return 0
     if args.class_weight == "balanced":
         PARAMS["class_weight"] = "balanced"
+    if args.c is not None:
+        PARAMS["c"] = args.c
+    if args.head is not None or args.tail is not None:  # variant runs only: never with --write-weights
+        from modeldossier.censorship import features
+
+        features.HEAD_CHARS = args.head if args.head is not None else features.HEAD_CHARS
+        features.TAIL_CHARS = args.tail if args.tail is not None else features.TAIL_CHARS
     t0 = time.time()
     sm = speechmap_rows()
     gold_v4 = gold_rows(consensus=True)
