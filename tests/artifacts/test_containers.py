@@ -203,3 +203,14 @@ def test_zip_member_with_an_empty_name_does_not_crash(tmp_path):
     (tmp_path / "e.zip").write_bytes(bytes(raw))
     section, found = scan(tmp_path / "e.zip")
     assert not [f for f in section.findings if f.rule_id == "scan.checker_error"]
+
+
+def test_truncated_tar_member_is_a_finding(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        C._tar_add(t, "model.pkl", PAYLOAD * 50)
+    raw = buf.getvalue()
+    (tmp_path / "cut.tar").write_bytes(raw[: 512 + 300])  # header + part of the data
+    section, found = scan(tmp_path / "cut.tar")
+    assert not [f for f in section.findings if f.rule_id == "scan.checker_error"]
+    assert found & {("malformed.stream", "medium"), ("malformed.tar", "medium"), ("pickle.malformed", "medium")}

@@ -16,6 +16,7 @@ import lzma
 import os
 import signal
 import stat
+import tarfile
 import threading
 import time
 import zipfile
@@ -120,7 +121,7 @@ class _Context:
             report.errors.append(str(exc))
             report.findings.append(Finding(rule_id="scan.timeout", severity=Severity.MEDIUM, file=name,
                                            message=f"{exc}; the rest of this file was not checked"))
-        except (EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError, OSError) as exc:
+        except (EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError, tarfile.TarError, OSError) as exc:
             report.findings.append(Finding(rule_id="malformed.stream", severity=Severity.MEDIUM, file=name,
                                            message=f"data cannot be read to the end ({type(exc).__name__}: "
                                                    f"{str(exc)[:160]}); not verified"))
