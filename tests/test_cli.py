@@ -66,6 +66,9 @@ def test_audit_bundled_model_writes_dossier_and_html(minilm_dir: Path, tmp_path:
     for section in ("artifacts", "provenance", "behavior", "codesec"):
         assert (getattr(d, section) is not None) != (section in d.run.not_run), section
     assert "no --target" in d.run.not_run["behavior"]
+    used = {f.name for f in d.run.records[0].data_files}
+    assert {"artifacts/pickle_allowlist.yaml", "registry_curated.yaml"} <= used
+    assert d.provenance.observed_family, "the bundled BERT tokenizer should be recognised"
     html = (tmp_path / "sentence-transformers__all-MiniLM-L6-v2.html").read_text()
     assert "sentence-transformers/all-MiniLM-L6-v2" in html
     json.loads(path.read_text())

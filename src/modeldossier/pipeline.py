@@ -1,20 +1,54 @@
-"""Which capability fills which section during `audit`, and why a section was not run."""
+"""Which capability fills which section during `audit`, which data files each depends on, and why a section
+was not run."""
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
 
-from modeldossier.dossier import Dossier, RunRecord
+from modeldossier import runinfo
+from modeldossier.dossier import DataFile, Dossier, RunRecord
 from modeldossier.subject import ResolvedSubject
 
 
 def _capability(module: str, function: str):
-    """The capability function, or None when this build does not include it."""
+    """The capability function, or None only when its module is absent from this build (a bug inside it raises)."""
     try:
-        return getattr(importlib.import_module(module), function)
-    except (ModuleNotFoundError, AttributeError):
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
         return None
+    return getattr(loaded, function, None)
+
+
+def section_data_files(section: str) -> list[DataFile]:
+    """The versioned data files (allowlists, registries, suites, rules, weights) behind one section, hashed."""
+    if section == "artifacts":
+        from modeldossier.artifacts.format_rules import load_catalogue
+        from modeldossier.artifacts.scanner import data_file_paths
+
+        catalogue = load_catalogue()
+        pairs = [*data_file_paths(), (catalogue.path, catalogue.version)]
+        return [runinfo.data_file(p, name=f"artifacts/{Path(p).name}", version=v) for p, v in pairs]
+    if section == "provenance":
+        from modeldossier.provenance.origin import data_files
+
+        return data_files()
+    if section == "behavior":
+        from modeldossier.censorship import suite
+        from modeldossier.censorship.classify import weights_path
+
+        loaded = suite.load()
+        return [
+            runinfo.data_file(loaded.path, name="censorship/suite.yaml", version=loaded.version),
+            runinfo.data_file(weights_path(), name=f"censorship/{weights_path().name}"),
+        ]
+    if section == "codesec":
+        from modeldossier.codesec.audit import data_files
+
+        return [runinfo.data_file(path, name=name) for name, path in data_files().items()]
+    raise ValueError(f"unknown section {section!r}")
 
 
 def run_sections(
@@ -28,36 +62,34 @@ def run_sections(
     online: bool | None = None,
     samples: int = 1,
 ) -> list[str]:
-    """Fill every section this build can fill; record a plain reason for each one it cannot."""
+    """Fill every section the inputs allow; record a plain reason for each one that was not run."""
     written: list[str] = []
     root = resolved.root
-    scan = _capability("modeldossier.artifacts.scanner", "scan_section")
     if root is None:
         result.run.not_run["artifacts"] = "no local files to scan (endpoint only)"
-    elif scan is None:
-        result.run.not_run["artifacts"] = "the artifact scanner is not part of this build"
     else:
-        result.artifacts = scan([root], quiet=quiet)
+        from modeldossier.artifacts.scanner import scan_section
+
+        result.artifacts = scan_section([root], quiet=quiet)
         written.append("artifacts")
 
-    origin = _capability("modeldossier.provenance.origin", "origin_section")
-    hub_id = resolved.subject.ref if resolved.subject.kind == "hub" else None
-    if origin is None:
-        result.run.not_run["provenance"] = "the provenance analysis is not part of this build"
-    else:
-        result.provenance = origin(root, hub_id, online=online)
-        written.append("provenance")
+    from modeldossier.provenance.origin import origin_section
 
-    for section, module, function in (
-        ("behavior", "modeldossier.censorship.audit", "behavior_section"),
-        ("codesec", "modeldossier.codesec.audit", "codesec_section"),
-    ):
-        capability = _capability(module, function)
-        if target is None:
-            result.run.not_run[section] = "no --target given: behaviour probes need a served model"
-        elif capability is None:
-            result.run.not_run[section] = f"the {section} audit is not part of this build"
-        else:
-            setattr(result, section, capability(target, out_dir=out_dir, samples=samples, quiet=quiet))
-            written.append(section)
+    hub_id = resolved.subject.ref if resolved.subject.kind == "hub" else None
+    result.provenance = origin_section(root, hub_id, online=online)
+    written.append("provenance")
+
+    if target is None:
+        why = "no --target given: behaviour probes need a served model"
+        result.run.not_run["behavior"] = why
+        result.run.not_run["codesec"] = why
+    else:
+        from modeldossier.censorship.audit import behavior_section
+        from modeldossier.codesec.audit import codesec_section
+
+        result.behavior = behavior_section(target, out_dir=out_dir, samples=samples, quiet=quiet)
+        result.codesec = codesec_section(target, out_dir=out_dir, samples=samples, quiet=quiet)
+        written += ["behavior", "codesec"]
+    for section in written:
+        record.data_files.extend(section_data_files(section))
     return written

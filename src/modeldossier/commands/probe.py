@@ -127,6 +127,9 @@ def _censorship(target: str, out: Path, samples: int, quiet: bool, options: dict
         raise DossierError("the censorship suite analysis is not part of this build")
     described = parse_target(target, base_url=options["base_url"], api_key_env=options["api_key_env"]).describe()
     section = _call_behavior(behavior_section, target, out, samples, quiet, options)
+    from modeldossier.pipeline import section_data_files
+
+    record.data_files.extend(section_data_files("behavior"))
     path = _write_dossier(endpoint_subject(target, described), "behavior", section, record, dossier, out)
     err_console(quiet).print(f"dossier: {path}")
     if output_format is OutputFormat.JSON:
