@@ -9,14 +9,16 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modeldossier.censorship.classify import Classifier, Record
 from modeldossier.cli_options import Format, OutputFormat, Quiet
 from modeldossier.errors import DossierError
 from modeldossier.ui import err_console, out_console, progress
+
+if TYPE_CHECKING:  # the classifier pulls in scipy: import it only when classifying
+    from modeldossier.censorship.classify import Record
 
 EXAMPLES = """
 Each input line is a JSON object with "question" and "response" (optional "reasoning", "finish_reason",
@@ -53,6 +55,8 @@ def parse_line(number: int, line: str) -> tuple[dict[str, Any] | None, Record | 
     for key in ("reasoning", "finish_reason", "language", "error"):
         if obj.get(key) is not None and not isinstance(obj[key], str):
             return obj, None, f"line {number}: {key!r} must be a string"
+    from modeldossier.censorship.classify import Record
+
     record = Record(question=question, response=response, reasoning=obj.get("reasoning"),
                     finish_reason=obj.get("finish_reason"), error=obj.get("error"),
                     blocked=obj.get("blocked") is True, language=obj.get("language"))
@@ -88,6 +92,8 @@ def classify_file(
     With ``sink`` the output lines are written there as they are produced (bounded memory) and the returned
     list stays empty.
     """
+    from modeldossier.censorship.classify import Classifier
+
     classifier = Classifier.load()
     out: list[str] = []
     counts: Counter = Counter()

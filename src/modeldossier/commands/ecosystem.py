@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from modeldossier import runinfo
 from modeldossier.cli_options import Quiet
-from modeldossier.ecosystem import attribution
-from modeldossier.ecosystem.aggregate import ecosystem_report
-from modeldossier.ecosystem.models import EcosystemReport
-from modeldossier.ecosystem.snapshot import load_snapshot
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
 from modeldossier.report.fields import pct
 from modeldossier.ui import err_console, out_console, progress
+
+if TYPE_CHECKING:
+    from modeldossier.ecosystem.models import EcosystemReport
 
 EXAMPLES = """
 Examples:
@@ -120,6 +119,10 @@ def register(app: typer.Typer) -> None:
             "attribution": rule.value, "since": since, "until": until, "max_depth": max_depth, "top": top,
         })
         path = snapshot if snapshot is not None else _live_snapshot(limit, out, quiet)
+        from modeldossier.ecosystem import attribution  # DuckDB is slow to import: only when aggregating
+        from modeldossier.ecosystem.aggregate import ecosystem_report
+        from modeldossier.ecosystem.snapshot import load_snapshot
+
         country_of, source, files = attribution.registry_country_of()
         with err_console(quiet).status("aggregating"):
             snap = load_snapshot(path)
