@@ -517,9 +517,6 @@ KNOWN_BUGS: dict[str, str] = {
     "scan-fifo": "scan hangs on a FIFO given on the command line: artifacts/scanner.py:199 yields a non-directory "
                  "root without the S_ISREG check it applies inside folders; open() at :266 blocks, --timeout "
                  "does not cover it",
-    "classify-strict-bad-line": "classify --strict with a bad line exits 2 but has already replaced --out with the "
-                                "partial result and printed counts on stdout (commands/classify.py:137 writes before "
-                                "the strict check at :150)",
 }
 
 

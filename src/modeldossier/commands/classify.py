@@ -15,6 +15,7 @@ import typer
 
 from modeldossier.cli_options import Format, OutputFormat, Quiet
 from modeldossier.errors import DossierError
+from modeldossier.fsutil import ensure_dir
 from modeldossier.ui import err_console, out_console, progress
 
 if TYPE_CHECKING:  # the classifier pulls in scipy: import it only when classifying
@@ -137,16 +138,32 @@ def classify_file(
     return out, counts, problems
 
 
-def classify_to(source: Path, out: Path, quiet: bool = True) -> tuple[int, Counter, list[str]]:
-    """Stream the labeled lines into ``out`` atomically (a temp file renamed into place); returns the line count."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+def classify_to(
+    source: Path, out: Path, quiet: bool = True, *, strict: bool = False
+) -> tuple[int, Counter, list[str]]:
+    """Stream the labeled lines into ``out`` atomically (a temp file renamed into place); returns the line count.
+
+    Nothing replaces ``out`` when the input is empty or, with ``strict``, when any line is bad.
+    """
+    if out.is_dir():
+        raise DossierError(f"cannot write {out}: it is a folder (give a file name)")
+    ensure_dir(out.parent)
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as exc:
+        raise DossierError(f"cannot write {out}: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as sink:
             _, counts, problems = classify_file(source, quiet, sink)
         if not sum(counts.values()):
             raise DossierError(f"{source} holds no lines to classify")
+        if strict and problems:
+            raise DossierError(f"{len(problems)} bad input line(s), first: {problems[0]}; {out} left unchanged")
         os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise DossierError(f"cannot write {out}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -166,7 +183,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         console = err_console(quiet)
         started = time.perf_counter()
-        n_lines, counts, problems = classify_to(source, out, quiet)
+        n_lines, counts, problems = classify_to(source, out, quiet, strict=strict)
         seconds = time.perf_counter() - started
         for problem in problems[:20]:
             console.print(f"[yellow]bad input[/]: {problem}")
@@ -179,5 +196,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(summary, ensure_ascii=False))
         else:
             out_console().print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-        if strict and problems:
-            raise DossierError(f"{len(problems)} bad input line(s); first: {problems[0]}")
