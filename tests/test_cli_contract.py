@@ -514,9 +514,6 @@ SPECIFIC: list[Case] = [
 CASES = generic_cases() + SPECIFIC
 # Product bugs found by these cases (strict: the case turns red when the bug is fixed, then drop the entry).
 KNOWN_BUGS: dict[str, str] = {
-    "scan-fifo": "scan hangs on a FIFO given on the command line: artifacts/scanner.py:199 yields a non-directory "
-                 "root without the S_ISREG check it applies inside folders; open() at :266 blocks, --timeout "
-                 "does not cover it",
 }
 
 

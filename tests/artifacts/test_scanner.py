@@ -190,3 +190,14 @@ def test_huge_sparse_files_are_scanned_in_bounded_time(tmp_path):
     rules = {(os.path.basename(f.file), f.rule_id) for f in section.findings}
     assert {("big.pkl", "pickle.global.dangerous"), ("big.pkl", "pickle.malformed")} <= rules
     assert not [r for r in rules if r[0] == "big.bin"]
+
+
+def test_fifo_given_directly_is_a_finding_not_a_hang(tmp_path):
+    import os
+
+    from modeldossier.artifacts.scanner import scan_section
+
+    fifo = tmp_path / "model.bin"
+    os.mkfifo(fifo)
+    section = scan_section([fifo], quiet=True)
+    assert [f.rule_id for f in section.findings] == ["fs.special_file"]

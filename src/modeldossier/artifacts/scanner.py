@@ -201,6 +201,11 @@ def iter_files(root: Path) -> Iterator[tuple[Path, str, Finding | None]]:
     out of the root (except into the Hugging Face cache blobs of the same repo) and loops are reported."""
     root = Path(root)
     if not root.is_dir():
+        if root.exists() and not root.is_file():
+            yield root, str(root), Finding(
+                rule_id="fs.special_file", severity=Severity.MEDIUM, file=str(root),
+                message="not a regular file (FIFO, socket or device); not read")
+            return
         yield root, str(root), None
         return
     real_root = root.resolve()
