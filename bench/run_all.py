@@ -16,13 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 BENCHES: dict[str, list[str]] = {
-    "scanner": [PY, "bench/scanner/run_bench.py"],
-    "scanner-fuzz": [PY, "bench/scanner/fuzz.py"],
+    "scanner": [PY, "bench/scanner/run_bench.py", "--hash"],
+    "scanner-fuzz": [PY, "bench/scanner/fuzz.py", "--cases", "100000", "--slow", "12"],
     "scanner-fuzz-formats": [PY, "bench/scanner/fuzz_formats.py", "20000"],
     "provenance": [PY, "bench/provenance/bench_fingerprint.py"],
     "probing": [PY, "bench/probing/bench_engine.py"],
-    "censorship-validate": [PY, "bench/censorship/validate.py"],
-    "censorship-classify": [PY, "bench/censorship/bench_classify.py"],
+    "censorship-validate": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3"],
+    "censorship-classify": [PY, "bench/censorship/bench_classify.py", "--n", "3000", "--repeat", "3"],
     "codesec-analyzers-dev": [PY, "bench/codesec/validate_analyzers.py", "--set", "dev"],
     "codesec-analyzers-holdout": [PY, "bench/codesec/validate_analyzers.py", "--set", "holdout"],
     "codesec-power": [PY, "bench/codesec/power.py", "--sims", "100"],
