@@ -6,6 +6,7 @@ import ast
 import io
 import json
 import struct
+from pathlib import Path
 from typing import BinaryIO
 
 HEAD_BYTES = 64 * 1024
@@ -138,7 +139,12 @@ def sniff(stream: BinaryIO, size: int, name: str = "") -> str:
         return PICKLE
     if _looks_like_onnx(head):
         return ONNX
-    return _text_kind(head, size, name)
+    kind = _text_kind(head, size, name)
+    if kind in (BINARY, TEXT, JSON):  # content inconclusive: a file that claims a model format is checked as one,
+        claimed = _CLAIMED_BY_SUFFIX.get(Path(name).suffix.lower())  # so a broken header becomes a finding
+        if claimed:
+            return claimed
+    return kind
 
 
 def _text_kind(head: bytes, size: int, name: str) -> str:
@@ -154,7 +160,7 @@ def _text_kind(head: bytes, size: int, name: str) -> str:
     if name.endswith((".jinja", ".j2")):
         return CHAT_TEMPLATE
     if stripped[:1] in ("{", "["):
-        if "auto_map" in text or "chat_template" in text:
+        if "auto_map" in text or "chat_template" in text or Path(name).name.lower() in _HF_CONFIG_NAMES:
             return HF_CONFIG
         if size <= HEAD_BYTES:
             try:
@@ -169,6 +175,14 @@ def _text_kind(head: bytes, size: int, name: str) -> str:
         return PYTHON
     return TEXT
 
+
+# When the content is not recognisable, a file named like a model format is checked as that format.
+_CLAIMED_BY_SUFFIX = {".safetensors": SAFETENSORS, ".gguf": GGUF, ".onnx": ONNX, ".h5": HDF5, ".hdf5": HDF5,
+                      ".npy": NPY}
+
+# Hugging Face files that may carry auto_map / custom_pipelines / chat_template beyond the first 64 KiB
+_HF_CONFIG_NAMES = frozenset({"config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json",
+                              "preprocessor_config.json", "model_index.json"})
 
 _PROSE_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".yaml", ".yml", ".cfg", ".toml", ".csv", ".tsv", ".ini",
                    ".html", ".xml", ".gitattributes", ".gitignore")
