@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
         ] = 120.0,
         quiet: Quiet = False,
     ) -> None:
-        from modeldossier.artifacts.scanner import ScanLimits, data_file_paths, scan_section
+        from modeldossier.artifacts.scanner import ScanLimits, scan_section
 
         for path in paths:
             if not path.exists() and not path.is_symlink():
@@ -146,8 +146,9 @@ def register(app: typer.Typer) -> None:
             )
         subject = make_subject(paths, section)
         if dossier_path is not None:
-            record.data_files = [runinfo.data_file(p, name="pickle_allowlist.yaml", version=v)
-                                 for p, v in data_file_paths()]
+            from modeldossier.pipeline import section_data_files
+
+            record.data_files = section_data_files("artifacts")
             result = Dossier(subject=subject, artifacts=section)
             result.run.records.append(runinfo.finish(record, ["artifacts"]))
             dossier_io.save_merged(result, dossier_path)
