@@ -55,7 +55,8 @@ def test_dossier_merge_and_hash(folder, tmp_path, capsys):
     assert result.artifacts is not None and result.artifacts.worst().value == "critical"
     assert all(f.sha256 for f in result.subject.files)
     assert result.run.records[-1].command == "scan"
-    assert any(d.name == "pickle_allowlist.yaml" and d.version for d in result.run.records[-1].data_files)
+    assert any(d.name == "artifacts/pickle_allowlist.yaml" and d.version for d in result.run.records[-1].data_files)
+    assert any(d.name == "artifacts/format_rules.yaml" for d in result.run.records[-1].data_files)
     main(["scan", str(folder), "--dossier", str(target), "-q"])
     assert len(dossier_io.load(target).run.records) == 2
 
