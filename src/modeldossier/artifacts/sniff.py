@@ -204,6 +204,15 @@ def _looks_like_python(text: str) -> bool:
     return True
 
 
+def is_gguf_file(path: Path) -> bool:
+    """True when the file starts with the GGUF magic (reads 4 bytes; False when unreadable)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
 def sniff_bytes(data: bytes, name: str = "") -> str:
     """``sniff`` for data already in memory."""
     return sniff(io.BytesIO(data), len(data), name)

@@ -20,18 +20,6 @@ MAX_SERIES = 8
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 400,
            "legend": {"orientation": "h", "y": -0.2}}
 _CONFIG = {"displaylogo": False, "responsive": True}
-_INIT_JS = """(function () {
-  var nodes = document.querySelectorAll("div.chart[data-source]");
-  for (var i = 0; i < nodes.length; i++) {
-    var node = nodes[i];
-    var source = document.getElementById(node.getAttribute("data-source"));
-    if (typeof Plotly === "undefined" || !source) { node.textContent = "chart unavailable"; continue; }
-    var fig = JSON.parse(source.textContent);
-    Plotly.newPlot(node, fig.data, fig.layout, fig.config);
-  }
-})();"""
-
-
 def _figure(fig: go.Figure) -> dict:
     data = fig.to_plotly_json()
     return {"data": data.get("data", []), "layout": data.get("layout", {}), "config": _CONFIG}
@@ -75,10 +63,10 @@ def _csp_hash(script: str) -> str:
 
 def render_ecosystem_html(report: EcosystemReport, *, include_plotly: bool = True) -> str:
     """The HTML page for one ecosystem report."""
-    from modeldossier.report.html import plotly_js
+    from modeldossier.report.html import CHART_INIT_JS, plotly_js
 
     charts = [country_chart(report), month_chart(report)] if report.by_country else []
-    scripts = [plotly_js(), _INIT_JS] if charts and include_plotly else []
+    scripts = [plotly_js(), CHART_INIT_JS] if charts and include_plotly else []
     csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; " + (
         "script-src " + " ".join(_csp_hash(s) for s in scripts) if scripts else "script-src 'none'"
     )

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field
 
 from modeldossier.artifacts.models import ArtifactsSection
+from modeldossier.artifacts.sniff import is_gguf_file
 from modeldossier.common import Model
 from modeldossier.dossier import RunRecord, Subject, SubjectFile
 from modeldossier.errors import DossierError
@@ -265,13 +266,6 @@ def discover_ollama(store: Path) -> list[Candidate]:
     return found
 
 
-def _is_gguf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(4) == b"GGUF"
-    except OSError:
-        return False
-
 
 def _looks_like_model_dir(path: Path) -> bool:
     try:
@@ -330,7 +324,7 @@ def _search(folder: Path, found: list[Candidate], depth: int) -> None:
         if child.name in _SKIP or child.is_symlink():
             continue
         if child.is_file() and child.suffix.lower() in (".gguf", ".ggml", ".llamafile") or (
-            child.is_file() and child.suffix == "" and _is_gguf(child)
+            child.is_file() and child.suffix == "" and is_gguf_file(child)
         ):
             found.append(_path_candidate(child, "file"))
         elif child.is_dir() and depth < MAX_SEARCH_DEPTH:

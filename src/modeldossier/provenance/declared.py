@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from modeldossier.artifacts.sniff import is_gguf_file
 from modeldossier.errors import DossierError
 from modeldossier.provenance.gguf_meta import read_metadata
 from modeldossier.provenance.models import Evidence
@@ -193,7 +194,7 @@ def find_files(root: Path) -> dict[str, list[Path]]:
     if root.is_file():
         if root.name in ("tokenizer.json", "tokenizer.model", "vocab.txt"):
             return {root.name: [root]}
-        return {"gguf": [root]} if _is_gguf(root) else {"other": [root]}
+        return {"gguf": [root]} if is_gguf_file(root) else {"other": [root]}
     found: dict[str, list[Path]] = {}
     for name in ("README.md", "config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json",
                  "tokenizer.model", "vocab.txt"):
@@ -201,18 +202,11 @@ def find_files(root: Path) -> dict[str, list[Path]]:
             found[name] = [root / name]
     from modeldossier.subject import list_files
 
-    ggufs = [p for p in list_files(root) if p.suffix.lower() == ".gguf" and _is_gguf(p)]
+    ggufs = [p for p in list_files(root) if p.suffix.lower() == ".gguf" and is_gguf_file(p)]
     if ggufs:
         found["gguf"] = ggufs[:MAX_GGUF_FILES]
     return found
 
-
-def _is_gguf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(4) == b"GGUF"
-    except OSError:
-        return False
 
 
 def read_declared(root: Path) -> Declared:

@@ -44,7 +44,7 @@ KNOWN_FIELDS = {
     },
 }
 
-_INIT_JS = """(function () {
+CHART_INIT_JS = """(function () {
   var nodes = document.querySelectorAll("div.chart[data-source]");
   for (var i = 0; i < nodes.length; i++) {
     var node = nodes[i];
@@ -138,7 +138,7 @@ def render_html(dossier: Dossier) -> str:
     """The HTML report for one dossier."""
     section_charts = chart_mod.dossier_charts(dossier)
     any_chart = any(section_charts.values())
-    scripts = [plotly_js(), _INIT_JS] if any_chart else []
+    scripts = [plotly_js(), CHART_INIT_JS] if any_chart else []
     csp = (
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
         + ("script-src " + " ".join(_csp_hash(s) for s in scripts) if scripts else "script-src 'none'")
