@@ -110,3 +110,10 @@ def test_dossier_validates_against_its_json_schema() -> None:
 def test_saved_files_are_world_readable(tmp_path: Path) -> None:
     path = dio.save(Dossier(subject=_subject()), tmp_path / "d.json")
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_pre_v1_schema_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    path.write_text('{"schema_version": 0, "subject": {}}')
+    with pytest.raises(DossierError, match="oldest schema this modeldossier can migrate"):
+        dio.load(path)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
@@ -19,6 +21,8 @@ from modeldossier.provenance.models import ProvenanceSection
 
 SCHEMA_VERSION = 1
 SECTIONS = ("artifacts", "provenance", "behavior", "codesec")
+# schema_version N -> a function turning a version-N document into version N+1 (v1 is the first released schema)
+MIGRATIONS: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = MappingProxyType({})
 
 
 def utc_now() -> str:
@@ -118,10 +122,18 @@ def from_data(data: Any, source: str = "dossier") -> Dossier:
     version = data.get("schema_version")
     if version is None:
         raise DossierError(f"{source} is not a dossier: no schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version > SCHEMA_VERSION:
         raise DossierError(
             f"{source} has schema_version {version!r}; this modeldossier reads up to {SCHEMA_VERSION}: upgrade it"
         )
+    while version < SCHEMA_VERSION:
+        migrate = MIGRATIONS.get(version)
+        if migrate is None:
+            raise DossierError(
+                f"{source} has schema_version {version}, older than the oldest schema this modeldossier can migrate "
+                f"(v{SCHEMA_VERSION} is the first released one): re-run the command that produced it"
+            )
+        data, version = migrate(data), version + 1
     try:
         return Dossier.model_validate(data)
     except ValidationError as exc:
