@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -217,6 +217,23 @@ def _run(argv: list[str], *, executable: str | None, timeout: int, cwd: Path) ->
     return done.stdout, None
 
 
+def _run_json(tool_name: str, argv: list[str], executable: str | None, timeout: float, folder: Path,
+              keys: Iterable[str], results: dict[str, SnippetResult]) -> dict[str, Any] | None:
+    """Run one analyzer process and parse its JSON report; on failure record the reason on every snippet."""
+    out, reason = _run(argv, executable=executable, timeout=timeout, cwd=folder)
+    data: Any = None
+    if out is not None:
+        try:
+            data = json.loads(out)
+        except json.JSONDecodeError:
+            reason = "output is not JSON"
+    if isinstance(data, dict):
+        return data
+    for key in keys:
+        results[key].errors[tool_name] = f"{tool_name} failed: {reason or 'unexpected output'}"
+    return None
+
+
 def run_semgrep(folder: Path, names: dict[str, str], tool: Tool, policy: Policy,
                 results: dict[str, SnippetResult]) -> None:
     """One Semgrep process over every file in ``folder``."""
@@ -226,16 +243,8 @@ def run_semgrep(folder: Path, names: dict[str, str], tool: Tool, policy: Policy,
     for rules in rule_files():
         argv += ["--config", str(rules)]
     argv.append(".")
-    out, reason = _run(argv, executable=tool.executable, timeout=policy.semgrep_timeout_s, cwd=folder)
-    data: Any = None
-    if out is not None:
-        try:
-            data = json.loads(out)
-        except json.JSONDecodeError:
-            reason = "output is not JSON"
-    if not isinstance(data, dict):
-        for key in names.values():
-            results[key].errors["semgrep"] = f"semgrep failed: {reason or 'unexpected output'}"
+    data = _run_json("semgrep", argv, tool.executable, policy.semgrep_timeout_s, folder, names.values(), results)
+    if data is None:
         return
     rule_errors = [e for e in data.get("errors", []) if not e.get("path") or Path(e["path"]).name not in names]
     fatal = [e for e in rule_errors if e.get("level") == "error"]
@@ -283,16 +292,8 @@ def run_bandit(folder: Path, names: dict[str, str], tool: Tool, policy: Policy,
     argv = [*tool.argv, "-f", "json", "-q", "-r", "."]
     if policy.bandit_skip:
         argv += ["--skip", ",".join(policy.bandit_skip)]
-    out, reason = _run(argv, executable=None, timeout=policy.semgrep_timeout_s, cwd=folder)
-    data: Any = None
-    if out is not None:
-        try:
-            data = json.loads(out)
-        except json.JSONDecodeError:
-            reason = "output is not JSON"
-    if not isinstance(data, dict):
-        for key in py.values():
-            results[key].errors["bandit"] = f"bandit failed: {reason or 'unexpected output'}"
+    data = _run_json("bandit", argv, None, policy.semgrep_timeout_s, folder, py.values(), results)
+    if data is None:
         return
     failed = {Path(str(e.get("filename", ""))).name: str(e.get("reason", "error")) for e in data.get("errors", [])}
     for name, key in py.items():
