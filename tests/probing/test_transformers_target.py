@@ -187,13 +187,20 @@ def test_changed_chat_template_is_not_resumed(python, tiny_model, tmp_path):
 def test_sampling_parameters_and_seed(python, tiny_model, tmp_path):
     suite = tmp_path / "suite.yaml"
     suite.write_text("name: samp\nversion: 1\nitems:\n  - id: a\n    prompt: hello\n")
-    out = tmp_path / "out"
     args = ["probe", "--target", f"transformers:{tiny_model}", "--suite", str(suite), "--samples", "2",
-            "--param", "max_tokens=6", "--param", "temperature=1.5", "--param", "seed=7", "--out", str(out),
+            "--param", "max_tokens=6", "--param", "temperature=1.5", "--param", "seed=7",
             "--quiet", "--format", "json", "--no-cache"]
-    first = dossier(python, *args)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert json.loads(first.stdout)["overall"]["errors"] == 0
+    runs = []
+    for out in (tmp_path / "one", tmp_path / "two"):
+        done = dossier(python, *args, "--out", str(out))
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout)["overall"]["errors"] == 0
+        events = [json.loads(line) for line in next(out.glob("*.transcript.jsonl")).read_text().splitlines()]
+        responses = [e["response"] for e in events if e["event"] == "response"]
+        answers = sorted((r["sample"], r["content"], r["detail"]["generation"]["do_sample"]) for r in responses)
+        runs.append(answers)
+    assert all(do_sample for _, _, do_sample in runs[0])
+    assert runs[0] == runs[1]  # seeded sampling is reproducible across processes
 
 
 SPY = textwrap.dedent(
