@@ -118,3 +118,12 @@ def test_held_out_models_accuracy(shared_data, clf):
     accuracy = float(np.mean([p == t for p, t in zip(pred, truth, strict=True)]))
     assert len(truth) == 300
     assert accuracy >= MIN_HELD_OUT_ACCURACY, accuracy
+
+
+def test_weights_for_other_features_are_refused_with_a_clear_error():
+    import dataclasses
+
+    model = Classifier.load().model
+    stale = dataclasses.replace(model, dense_names=model.dense_names[:-1])
+    with pytest.raises(DossierError, match="rebuild them"):
+        Classifier(stale)

@@ -24,6 +24,7 @@ import numpy as np
 
 from modeldossier.censorship import features as F
 from modeldossier.censorship.linear import LinearModel
+from modeldossier.errors import DossierError
 
 
 class Label(StrEnum):
@@ -125,6 +126,11 @@ class Classifier:
     """Classifies (question, response) pairs offline; thread-safe and stateless after loading."""
 
     def __init__(self, model: LinearModel) -> None:
+        if tuple(model.dense_names) != tuple(F.DENSE_NAMES):
+            raise DossierError(
+                f"classifier weights were trained on {len(model.dense_names)} pattern features but this build "
+                f"computes {len(F.DENSE_NAMES)}: rebuild them (bench/censorship/validate.py --weights-only)"
+            )
         self.model = model
         self.name = str(model.meta.get("name", CLASSIFIER_ID))
 
