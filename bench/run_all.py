@@ -22,6 +22,7 @@ BENCHES: dict[str, list[str]] = {
     "provenance": [PY, "bench/provenance/bench_fingerprint.py"],
     "probing": [PY, "bench/probing/bench_engine.py"],
     "censorship-validate": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3"],
+    "censorship-nested": [PY, "bench/censorship/nested_variants.py", "--folds", "5", "--inner", "2"],
     "censorship-classify": [PY, "bench/censorship/bench_classify.py", "--n", "3000", "--repeat", "3"],
     "codesec-analyzers-dev": [PY, "bench/codesec/validate_analyzers.py", "--set", "dev"],
     "codesec-analyzers-holdout": [PY, "bench/codesec/validate_analyzers.py", "--set", "holdout"],
