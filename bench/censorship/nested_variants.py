@@ -1,13 +1,15 @@
 """Nested model selection for classifier variants, grouped by model (a check that no choice is tuned on test folds).
 
-    .venv/bin/python bench/censorship/nested_variants.py [--folds 5] [--inner 2]
+    .venv/bin/python bench/censorship/nested_variants.py [--folds 5] [--inner 2] [--degeneration]
 
 Outer loop: the same ``GroupKFold`` over SpeechMap models as validate.py. Inside each outer training set, an
 inner ``GroupKFold`` over its models picks the variant with the best inner accuracy; only that variant is scored
 on the outer fold. Every variant's plain outer-fold score is printed too (for the record, not for choosing).
 Variants: the shipped v1 features (36 dense), v1 + 10 question-answer relation features (hedging/both-sides
 markers, criticism vocabulary, what the question asks for, position of the first soft phrase, length ratio),
-each at C=8 and C=4. Classification goes straight through ``Classifier``-equivalent linear algebra (no replay).
+each at C=8 and C=4. With ``--degeneration`` instead: v1 against v1 + 6 tail-degeneration features and v1 + a
+3-feature regex-only subset of them, all at C=8. Classification goes straight through
+``Classifier``-equivalent linear algebra (no replay).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 import sys
 import time
 import unicodedata
+import zlib
 from bisect import bisect_left
 from pathlib import Path
 
@@ -68,10 +71,57 @@ def relation_features(question: str, answer: str) -> list[float]:
             math.log1p(len(body)) - math.log1p(len(question)), asks * math.log1p(critique)]
 
 
+DEGEN_TAIL = 600
+_TOKEN = re.compile(r"[a-z]+|[\u3400-\u9fff]")
+
+
+def degeneration_features(split: F.SplitText) -> list[float]:
+    """6 candidate features on the last 600 characters of the answer: repetition and garbling in the tail.
+
+    Repeated char 4-grams and word 3-grams, zlib compression ratio, Latin<->CJK switches with no space between
+    them (per 100 characters), share of letters from other scripts (Greek, Cyrillic, Arabic, Indic, ...), and an
+    answer after a reasoning trace that ends mid-sentence.
+    """
+    answer = split.answer
+    if not answer:
+        return [0.0] * 6
+    tail = unicodedata.normalize("NFKC", answer[-DEGEN_TAIL:]).lower()
+    grams = [tail[i : i + 4] for i in range(len(tail) - 3)]
+    char_rep = 1 - len(set(grams)) / len(grams) if grams else 0.0
+    toks = _TOKEN.findall(tail)
+    tri = [tuple(toks[i : i + 3]) for i in range(len(toks) - 2)]
+    word_rep = 1 - len(set(tri)) / len(tri) if tri else 0.0
+    raw = tail.encode()
+    compress = len(zlib.compress(raw, 1)) / len(raw)
+    cp = np.frombuffer(tail.encode("utf-32-le"), dtype=np.uint32)
+    cls = np.where((cp >= 0x61) & (cp <= 0x7A), 1, np.where((cp >= 0x3400) & (cp <= 0x9FFF), 2, 0))
+    switches = np.count_nonzero((cls[1:] * cls[:-1]) == 2)
+    other = np.count_nonzero((cp >= 0x370) & (cp < 0x2000))
+    unfinished = bool(split.reasoning) and not answer.rstrip().endswith(F._TERMINAL)
+    return [char_rep, word_rep, compress, 100 * switches / cp.size, 10 * other / cp.size, float(unfinished)]
+
+
+_SWITCH = re.compile(r"[a-z][\u3400-\u9fff]|[\u3400-\u9fff][a-z]")
+_OTHER_SCRIPT = re.compile(r"[\u0370-\u1fff]")
+
+
+def degeneration_lite(split: F.SplitText) -> list[float]:
+    """The 3 cheap garbling features of ``degeneration_features`` (regex only, no n-gram sets, no NFKC)."""
+    answer = split.answer
+    if not answer:
+        return [0.0] * 3
+    tail = answer[-DEGEN_TAIL:].lower()
+    unfinished = bool(split.reasoning) and not answer.rstrip().endswith(F._TERMINAL)
+    return [100 * len(_SWITCH.findall(tail)) / len(tail), 10 * len(_OTHER_SCRIPT.findall(tail)) / len(tail),
+            float(unfinished)]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--inner", type=int, default=2)
+    ap.add_argument("--degeneration", action="store_true",
+                    help="compare v1 with the two tail-degeneration variants at C=8 (instead of the relation set)")
     args = ap.parse_args()
     t0 = time.time()
     sm = speechmap_rows()
@@ -81,13 +131,20 @@ def main() -> int:
     splits = [F.split_reasoning(r.record.response, r.record.reasoning) for r in rows]
     rel = np.array([relation_features(r.record.question, s.answer) for r, s in zip(rows, splits, strict=True)],
                    dtype=np.float32)
+    degen = np.array([degeneration_features(s) for s in splits], dtype=np.float32)
+    lite = np.array([degeneration_lite(s) for s in splits], dtype=np.float32)
     trans = [(v.label.value if (v := transport_verdict(r.record, s)) else None) for r, s in zip(rows, splits,
                                                                                                    strict=True)]
     models = np.array([r.model for r in rows])
     labels = np.array([r.label for r in rows])
     counts = linear.hash_counts(texts)
     variants = {"v1 (36 dense), C=8": (dense, 8.0), "v1 + relation (46 dense), C=8": (np.hstack([dense, rel]), 8.0),
-                "v1 (36 dense), C=4": (dense, 4.0), "v1 + relation (46 dense), C=4": (np.hstack([dense, rel]), 4.0)}
+                "v1 (36 dense), C=4": (dense, 4.0), "v1 + relation (46 dense), C=4": (np.hstack([dense, rel]), 4.0),
+                "v1 + degeneration (42 dense), C=8": (np.hstack([dense, degen]), 8.0),
+                "v1 + degeneration-lite (39 dense), C=8": (np.hstack([dense, lite]), 8.0)}
+    keep = (lambda k: k == "v1 (36 dense), C=8" or "degeneration" in k) if args.degeneration else (
+        lambda k: "degeneration" not in k)
+    variants = {k: v for k, v in variants.items() if keep(k)}
 
     def fit_predict(tr: np.ndarray, te: np.ndarray, name: str) -> np.ndarray:
         d, c = variants[name]
@@ -123,13 +180,15 @@ def main() -> int:
     idx = np.arange(n_sm)
     truth = labels[idx]
     zh = np.array([rows[i].category.startswith("zh_") for i in idx])
-    print("| variant | accuracy | macro-F1 | Chinese-row accuracy | recall C/E/D |\n|---|---:|---:|---:|---|")
+    kimi = np.char.endswith(models[idx].astype(str), "kimi-vl-a3b-thinking")
+    print("| variant | accuracy | macro-F1 | Chinese-row accuracy | recall C/E/D | kimi-vl errors |\n"
+          "|---|---:|---:|---:|---|---:|")
     for name, pred in [*outer.items(), ("nested selection (inner choice per fold)", nested)]:
         p = np.array([pred[i] for i in idx])
         rec = "/".join(f"{100 * ((p == c) & (truth == c)).sum() / (truth == c).sum():.1f}" for c in THREE)
         print(f"| {name} | {100 * np.mean(p == truth):.1f} | "
               f"{f1_score(truth, p, labels=THREE, average='macro'):.3f} | {100 * np.mean(p[zh] == truth[zh]):.1f} | "
-              f"{rec} |")
+              f"{rec} | {int((p[kimi] != truth[kimi]).sum())} |")
     return 0
 
 
