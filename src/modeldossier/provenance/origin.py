@@ -72,22 +72,17 @@ def _rel(path: Path, root: Path | None) -> str:
 def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSection) -> list[fingerprint.Vocab]:
     vocabs = []
     if declared.tokenizer_json is not None:
+        source, read = declared.tokenizer_json, fingerprint.fingerprint_tokenizer_json
+    else:
+        source, read = declared.tokenizer_other, fingerprint.fingerprint_vocab_file
+    if source is not None:
         try:
-            fp, voc = fingerprint.fingerprint_tokenizer_json(declared.tokenizer_json)
-            fp.source = voc.source = _rel(declared.tokenizer_json, root)
+            fp, voc = read(source)
+            fp.source = voc.source = _rel(source, root)
             section.fingerprints.append(fp)
             vocabs.append(voc)
         except DossierError as exc:
-            section.observed.append(Evidence(kind="tokenizer.fingerprint", source=declared.tokenizer_json.name,
-                                             available=False, reason=str(exc)))
-    elif declared.tokenizer_other is not None:
-        try:
-            fp, voc = fingerprint.fingerprint_vocab_file(declared.tokenizer_other)
-            fp.source = voc.source = _rel(declared.tokenizer_other, root)
-            section.fingerprints.append(fp)
-            vocabs.append(voc)
-        except DossierError as exc:
-            section.observed.append(Evidence(kind="tokenizer.fingerprint", source=declared.tokenizer_other.name,
+            section.observed.append(Evidence(kind="tokenizer.fingerprint", source=source.name,
                                              available=False, reason=str(exc)))
     elif root is not None and root.is_dir():
         section.observed.append(Evidence(kind="tokenizer.fingerprint", source="tokenizer.json", available=False,

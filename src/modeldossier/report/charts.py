@@ -81,9 +81,9 @@ def _error(plus: list[float], minus: list[float]) -> dict[str, Any]:
     return {"type": "data", "array": plus, "arrayminus": minus, "visible": True}
 
 
-def _bounds(rate: Any) -> tuple[float | None, float, float]:
-    """(value %, plus %, minus %) of a Rate-like object for error bars."""
-    value = number(get(rate, "rate"))
+def _bounds(rate: Any, key: str = "rate") -> tuple[float | None, float, float]:
+    """(value %, plus %, minus %) of a Rate-like (``key="rate"``) or Difference-like (``key="estimate"``) object."""
+    value = number(get(rate, key))
     if value is None:
         return None, 0.0, 0.0
     low, high = number(get(rate, "ci_low")), number(get(rate, "ci_high"))
@@ -93,13 +93,8 @@ def _bounds(rate: Any) -> tuple[float | None, float, float]:
 
 
 def _diff_bounds(diff: Any) -> tuple[float | None, float, float]:
-    value = number(get(diff, "estimate"))
-    if value is None:
-        return None, 0.0, 0.0
-    low, high = number(get(diff, "ci_low")), number(get(diff, "ci_high"))
-    plus = (high - value) * 100 if high is not None else 0.0
-    minus = (value - low) * 100 if low is not None else 0.0
-    return value * 100, max(plus, 0.0), max(minus, 0.0)
+    """``_bounds`` of a Difference (its point estimate is ``estimate``)."""
+    return _bounds(diff, "estimate")
 
 
 def series_name(cell: Any) -> str:
