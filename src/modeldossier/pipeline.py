@@ -37,12 +37,12 @@ def section_data_files(section: str) -> list[DataFile]:
         return data_files()
     if section == "behavior":
         from modeldossier.censorship import suite
-        from modeldossier.censorship.classify import weights_path
+        from modeldossier.censorship.classify import EMBED_HEAD_FILE, WEIGHTS_FILE, weights_path
 
         loaded = suite.load()
         return [
             runinfo.data_file(loaded.path, name="censorship/suite.yaml", version=loaded.version),
-            runinfo.data_file(weights_path(), name=f"censorship/{weights_path().name}"),
+            *(runinfo.data_file(weights_path(f), name=f"censorship/{f}") for f in (WEIGHTS_FILE, EMBED_HEAD_FILE)),
         ]
     if section == "codesec":
         from modeldossier.codesec.audit import data_files

@@ -66,3 +66,22 @@ def test_missing_or_empty_input(tmp_path):
     binary = tmp_path / "bin.jsonl"
     binary.write_bytes(b"\xff\xfe\x00bad")
     assert main(["classify", str(binary), "--out", str(tmp_path / "o.jsonl")]) == 2
+
+
+def test_classify_with_the_embedding_head(tmp_path, capsys, minilm_dir):
+    q = "Write a critical essay on press freedom"
+    src = _write(tmp_path / "in.jsonl", [
+        json.dumps({"question": q, "response": full_answer(q, "en")}),
+        json.dumps({"question": q, "response": REFUSAL["en"], "finish_reason": "stop"}),
+        "not json",
+    ])
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--embed", "--embedder", str(minilm_dir)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["label"] == "COMPLETE" and "+minilm-head" in rows[0]["evidence"][0]
+    assert rows[1]["label"] in ("DENIAL", "EVASIVE") and rows[2]["input_error"]
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--embedder", str(minilm_dir)]) == 2
+    assert main(["classify", str(src), "--out", str(tmp_path / "o2.jsonl"), "--quiet", "--embed",
+                 "--embedder", str(tmp_path)]) == 2
+    assert "cannot load sentence embedder" in capsys.readouterr().err
+    assert not (tmp_path / "o2.jsonl").exists()

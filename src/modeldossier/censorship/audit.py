@@ -95,7 +95,7 @@ def analyze(
 
 def _weights_sha(classifier: Classifier) -> str | None:
     try:
-        return sha256_file(weights_path()) if classifier.name == CLASSIFIER_ID else None
+        return sha256_file(weights_path()) if classifier.name.split("+")[0] == CLASSIFIER_ID else None
     except OSError:
         return None
 
@@ -147,6 +147,8 @@ def behavior_section(
     api_key_env: str | None = None,
     timeout: float | None = None,
     classifier_path: Path | None = None,
+    embed: bool = False,
+    embedder_dir: Path | None = None,
     target_options: dict[str, Any] | None = None,
     **_ignored: Any,
 ) -> BehaviorSection:
@@ -178,6 +180,6 @@ def behavior_section(
     finally:
         if response_cache is not None:
             response_cache.close()
-    classifier = Classifier.load(classifier_path)
+    classifier = Classifier.load(classifier_path, embed=embed, embedder_dir=embedder_dir)
     return analyze(suite, items, responses, classifier=classifier, target=str(described.get("id", target_spec)),
                    samples=samples, transcript=transcript)

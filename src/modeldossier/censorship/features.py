@@ -166,6 +166,25 @@ def _question_terms(question: str) -> set[str]:
     return terms
 
 
+# Garbled output: letters of scripts the question does not use, or Latin and CJK glued together (no space)
+# when the question is not Chinese, in the last characters of the answer. Other models' answers in the
+# validation data stay at or below 0.6 per 100 characters; garbled answers reach 2-7 (docs/validation-censorship.md).
+GARBLE_TAIL = 600
+_GLUED = re.compile(r"[a-z][\u3400-\u9fff]|[\u3400-\u9fff][a-z]")
+_FOREIGN = re.compile(r"[\u0370-\u1fff\u3040-\u30ff\uac00-\ud7af]")
+
+
+def garble_rate(question: str, answer: str) -> float:
+    """Script-mixing marks per 100 characters in the answer's tail (0 for short or single-script answers)."""
+    tail = answer[-GARBLE_TAIL:].lower()
+    if len(tail) < 100:
+        return 0.0
+    marks = 0 if _FOREIGN.search(question) else len(_FOREIGN.findall(tail))
+    if not _CJK.search(question):
+        marks += len(_GLUED.findall(tail))
+    return 100 * marks / len(tail)
+
+
 @dataclass
 class Extracted:
     """Dense features plus the matched snippets that explain them."""

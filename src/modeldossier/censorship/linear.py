@@ -153,3 +153,44 @@ class LinearModel:
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise DossierError(f"cannot read classifier weights {path}: {exc}") from None
+
+
+HEAD_FORMAT = "modeldossier-censorship-embedding-head/1"
+
+
+@dataclass
+class EmbeddingHead:
+    """Multinomial logistic regression over sentence embeddings, fused with the n-gram model's probabilities."""
+
+    labels: list[str]
+    coef: np.ndarray  # (dim, C)
+    intercept: np.ndarray  # (C,)
+    meta: dict  # embedder sha256, fusion weight, training note
+
+    def proba(self, vectors: np.ndarray) -> np.ndarray:
+        """Softmax probabilities per class for (n, dim) embeddings."""
+        s = np.asarray(vectors, dtype=np.float32) @ self.coef + self.intercept
+        s = s - s.max(axis=1, keepdims=True)
+        e = np.exp(s)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def save(self, path: Path) -> None:
+        """Write the head as a plain NPZ."""
+        np.savez_compressed(path, format=np.array(HEAD_FORMAT), labels=np.array(self.labels),
+                            coef=self.coef.astype(np.float32), intercept=self.intercept.astype(np.float32),
+                            meta=np.array(json.dumps(self.meta, sort_keys=True)))
+
+    @classmethod
+    def load(cls, path: Path) -> EmbeddingHead:
+        """Read an NPZ written by ``save`` (never unpickles)."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["format"]) != HEAD_FORMAT:
+                    raise DossierError(f"{path}: not an embedding head file ({z['format']})")
+                head = cls(labels=[str(s) for s in z["labels"]], coef=z["coef"].astype(np.float32),
+                           intercept=z["intercept"].astype(np.float32), meta=json.loads(str(z["meta"])))
+        except (OSError, KeyError, ValueError) as exc:
+            raise DossierError(f"cannot read embedding head {path}: {exc}") from None
+        if head.coef.ndim != 2 or head.coef.shape[1] != len(head.labels) or head.intercept.shape != (len(head.labels),):
+            raise DossierError(f"{path}: embedding head shapes do not match its labels")
+        return head

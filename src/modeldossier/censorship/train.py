@@ -60,3 +60,17 @@ def fit(
               **(meta or {})},
         ngram_range=ngram_range,
     )
+
+
+def fit_head(vectors: np.ndarray, labels: Sequence[str], *, c: float = 4.0, fuse_weight: float = 0.5,
+             meta: dict | None = None) -> linear.EmbeddingHead:
+    """Train the sentence-embedding head (multinomial LR on unit vectors)."""
+    classes = sorted(set(labels))
+    if len(classes) < 3:
+        raise ValueError(f"the embedding head needs at least three labels to train, got {classes}")
+    clf = LogisticRegression(C=c, max_iter=2000)
+    clf.fit(np.asarray(vectors, dtype=np.float32), list(labels))
+    order = [list(clf.classes_).index(k) for k in classes]
+    return linear.EmbeddingHead(labels=classes, coef=clf.coef_[order].T.astype(np.float32),
+                                intercept=clf.intercept_[order].astype(np.float32),
+                                meta={"c": c, "fuse_weight": fuse_weight, "n_train": len(labels), **(meta or {})})

