@@ -86,7 +86,8 @@ def main() -> int:  # noqa: PLR0915 - one linear experiment script
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     rows = [json.loads(line) for line in (args.data / "data.jsonl").read_text(encoding="utf-8").splitlines()]
     tok = AutoTokenizer.from_pretrained(str(args.data))
-    enc = tok([r["text"] for r in rows], truncation=True, max_length=args.max_len, padding="max_length", return_tensors="pt")
+    enc = tok([r["text"] for r in rows], truncation=True, max_length=args.max_len, padding="max_length",
+              return_tensors="pt")
     ids, mask = enc["input_ids"], enc["attention_mask"]
     y = torch.tensor([THREE.index(r["label"]) if r["label"] in THREE else -1 for r in rows])
     base_state = {k: v.float() if v.is_floating_point() else v
