@@ -5,9 +5,10 @@
 
 Needs PyTorch and transformers (the `local` extra, or an accelerator machine's image). For each of validate.py's
 five grouped folds it trains on the other models (SpeechMap + us_hard gold rows) and writes the held-out
-probabilities (``oof.npy``); then it trains once on every model except validate.py's SHIPPED_HOLDOUT and writes
-the adapter as plain arrays (``adapter.npz``: merged low-rank weight deltas in float16 + the linear head), which
-the numpy embedder applies at load time. Nothing here is shipped by itself; see docs/validation-censorship.md.
+probabilities (``oof.npy``) and that fold's adapter (``adapter-foldK.npz``); then it trains once on every model
+except validate.py's SHIPPED_HOLDOUT (``adapter.npz``). Adapters are plain arrays: the low-rank factors of each
+adapted weight (float16), their scale and the linear head. ``validate.py --embed --adapters bench/out/ft`` runs
+them through the product's numpy encoder; see docs/validation-censorship.md.
 """
 
 from __future__ import annotations
@@ -160,6 +161,20 @@ def main() -> int:  # noqa: PLR0915 - one linear experiment script
             outs.append(torch.softmax(head(embed(enc_model, b) * 20.0).float(), -1).cpu().numpy())
         return np.vstack(outs)
 
+    def save_adapter(path: Path, head: torch.nn.Linear, adapters: list[tuple[str, LoRA]], meta: dict) -> None:
+        """Plain arrays: per adapted weight its low-rank factors (float16) and scale; the head folds in x20."""
+        arrays = {"format": np.array("modeldossier-minilm-lora/1"), "labels": np.array(THREE),
+                  "head_weight": head.weight.detach().cpu().numpy().astype(np.float32) * 20.0,
+                  "head_bias": head.bias.detach().cpu().numpy().astype(np.float32),
+                  "names": np.array([n for n, _ in adapters]),
+                  "scales": np.array([lora.scale for _, lora in adapters], dtype=np.float32),
+                  "meta": np.array(json.dumps(meta, sort_keys=True))}
+        for i, (_, lora) in enumerate(adapters):
+            arrays[f"a_{i}"] = lora.a.detach().cpu().numpy().astype(np.float16)
+            arrays[f"b_{i}"] = lora.b.detach().cpu().numpy().astype(np.float16)
+        np.savez_compressed(path, **arrays)
+
+    settings = {"rank": args.rank, "epochs": args.epochs, "lr": args.lr, "max_tokens": args.max_len}
     models = np.array([r["model"] for r in rows])
     fold = np.array([r["fold"] for r in rows])
     usable = (y >= 0).numpy()
@@ -170,27 +185,23 @@ def main() -> int:  # noqa: PLR0915 - one linear experiment script
         te = np.flatnonzero(fold == k)
         held = set(models[te])
         tr = np.flatnonzero(~np.isin(models, list(held)) & usable)
-        enc_model, head, _ = train(tr)
+        enc_model, head, adapters = train(tr)
         oof[te] = predict(enc_model, head, te)
+        if adapters:
+            save_adapter(out / f"adapter-fold{k}.npz", head, adapters,
+                         {**settings, "held_out_models": sorted(held), "fold": k})
         truth = y[te].numpy()
         print(f"fold {k}: acc {np.mean(oof[te].argmax(1) == truth):.3f} ({time.time() - t0:.0f}s)", flush=True)
-    np.save(out / ("oof-full.npy" if args.full else "oof.npy"), oof)
+        np.save(out / ("oof-full.npy" if args.full else "oof.npy"), oof)
     truth = y[:n_sm].numpy()
-    ok = truth >= 0
+    ok = (truth >= 0) & (oof.sum(1) > 0)
     print(f"out-of-fold accuracy (3-way judge labels only): {np.mean(oof[ok].argmax(1) == truth[ok]):.3f}")
     if args.folds_only or args.full:
         return 0
     tr = np.flatnonzero(~np.isin(models, list(SHIPPED_HOLDOUT)) & usable)
     enc_model, head, adapters = train(tr)
-    arrays = {"format": np.array("modeldossier-minilm-lora/1"), "labels": np.array(THREE),
-              "head_weight": head.weight.detach().cpu().numpy().astype(np.float32) * 20.0,
-              "head_bias": head.bias.detach().cpu().numpy().astype(np.float32),
-              "names": np.array([n for n, _ in adapters])}
-    for i, (_, lora) in enumerate(adapters):  # delta in the (in, out) layout the numpy embedder multiplies by
-        delta = (lora.b @ lora.a).detach().cpu().numpy().T * lora.scale
-        arrays[f"delta_{i}"] = delta.astype(np.float16)
-    np.savez_compressed(out / "adapter.npz", **arrays)
-    print(f"adapter: {len(adapters)} deltas, {sum(a.size for a in arrays.values() if a.dtype == np.float16)} numbers")
+    save_adapter(out / "adapter.npz", head, adapters, {**settings, "held_out_models": list(SHIPPED_HOLDOUT)})
+    print(f"adapter: {len(adapters)} adapted weights ({time.time() - t0:.0f}s)", flush=True)
     return 0
 
 

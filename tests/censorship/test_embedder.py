@@ -11,7 +11,7 @@ import pytest
 from modeldossier.censorship import train
 from modeldossier.censorship.classify import Classifier, Label, Record, _shipped_head
 from modeldossier.censorship.embedder import SentenceEmbedder, default_model_dir
-from modeldossier.censorship.linear import EmbeddingHead
+from modeldossier.censorship.linear import EmbeddingHead, LowRank
 from modeldossier.errors import DossierError
 
 from .answers import REFUSAL, full_answer
@@ -96,3 +96,30 @@ def test_fused_classifier_on_obvious_cases(minilm_dir, lang):
     refusal = clf.classify(Record(q, REFUSAL[lang], finish_reason="stop"))
     assert refusal.label in (Label.DENIAL, Label.EVASIVE)
     assert refusal.evidence[0].startswith("model censorship-linear-v1+minilm-head")
+
+
+def test_low_rank_updates_change_the_encoder_and_roundtrip(tmp_path, minilm_dir):
+    texts = ["The government censors the press."]
+    base = SentenceEmbedder(minilm_dir).encode(texts)
+    rng = np.random.default_rng(1)
+    update = LowRank("encoder.layer.2.attention.self.value", rng.normal(size=(4, 384)).astype(np.float32) * 0.05,
+                     rng.normal(size=(384, 4)).astype(np.float32) * 0.05, 2.0)
+    tuned = SentenceEmbedder(minilm_dir)
+    tuned.apply_low_rank(update.name, update.a, update.b, update.scale)
+    moved = tuned.encode(texts)
+    assert 0.5 < float(base[0] @ moved[0]) < 0.9999
+    # the update lands in the value third of the fused qkv matrix only
+    plain = SentenceEmbedder(minilm_dir)
+    diff = tuned.layers[2].qkv_w - plain.layers[2].qkv_w
+    assert np.abs(diff[:, :768]).max() == 0 and np.abs(diff[:, 768:]).max() > 0
+    head = EmbeddingHead(labels=["COMPLETE", "DENIAL", "EVASIVE"], coef=np.zeros((384, 3), np.float32),
+                         intercept=np.zeros(3, np.float32), meta={"max_tokens": 64}, low_rank=[update])
+    head.save(tmp_path / "h.npz")
+    again = EmbeddingHead.load(tmp_path / "h.npz")
+    assert again.low_rank[0].name == update.name and again.meta["max_tokens"] == 64
+    np.testing.assert_allclose(again.low_rank[0].a, update.a, atol=1e-3)
+    for bad in ("encoder.layer.9.output.dense", "encoder.layer.0.attention.self.nope", "pooler.dense"):
+        with pytest.raises(DossierError):
+            plain.apply_low_rank(bad, update.a, update.b, 1.0)
+    with pytest.raises(DossierError, match="shape"):
+        plain.apply_low_rank("encoder.layer.0.intermediate.dense", update.a, update.b, 1.0)

@@ -168,9 +168,7 @@ class Classifier:
         model = LinearModel.load(path) if path else _shipped()
         if not embed:
             return cls(model)
-        from modeldossier.censorship.embedder import SentenceEmbedder
-
-        return cls(model, (SentenceEmbedder(embedder_dir), _shipped_head()))
+        return cls(model, embedding_tier(_shipped_head(), embedder_dir))
 
     def _model_verdicts(self, questions: Sequence[str], splits: Sequence[F.SplitText],
                         finish: Sequence[str | None], use_reasoning: bool = False) -> list[Verdict]:
@@ -252,6 +250,20 @@ def _shipped() -> LinearModel:
     ref = resources.files("modeldossier.data.censorship").joinpath(WEIGHTS_FILE)
     with resources.as_file(ref) as path:
         return LinearModel.load(path)
+
+
+def embedding_tier(head: EmbeddingHead, embedder_dir: Path | None = None) -> tuple[Embedder, EmbeddingHead]:
+    """The sentence encoder a head was trained with (its low-rank updates applied) and the head itself."""
+    from modeldossier.censorship.embedder import MAX_TOKENS, SentenceEmbedder
+
+    embedder = SentenceEmbedder(embedder_dir, max_tokens=int(head.meta.get("max_tokens", MAX_TOKENS)))
+    trained_on = head.meta.get("embedder_sha256")
+    if trained_on and trained_on != embedder.sha256:
+        raise DossierError(f"the embedding head was trained on embedder {trained_on[:12]} but the "
+                           f"embedder found is {embedder.sha256[:12]}: use that model folder")
+    for update in head.low_rank:
+        embedder.apply_low_rank(update.name, update.a, update.b, update.scale)
+    return embedder, head
 
 
 @lru_cache(maxsize=1)

@@ -122,6 +122,28 @@ class SentenceEmbedder:
                 ln2=(g(p + "output.LayerNorm.weight"), g(p + "output.LayerNorm.bias")),
             ))
 
+    def apply_low_rank(self, name: str, a: np.ndarray, b: np.ndarray, scale: float) -> None:
+        """Add ``scale * b @ a`` to one encoder weight (a fine-tuned adapter), e.g. ``encoder.layer.0.output.dense``."""
+        parts = name.split(".")
+        try:
+            layer = self.layers[int(parts[2])]
+        except (IndexError, ValueError):
+            raise DossierError(f"unknown encoder weight {name!r}") from None
+        delta = (np.asarray(a, dtype=np.float32).T @ np.asarray(b, dtype=np.float32).T) * scale  # (in, out)
+        width = self.word.shape[1]
+        slots = {"attention.self.query": ("qkv_w", 0), "attention.self.key": ("qkv_w", 1),
+                 "attention.self.value": ("qkv_w", 2), "attention.output.dense": ("out_w", None),
+                 "intermediate.dense": ("up_w", None), "output.dense": ("down_w", None)}
+        slot = slots.get(".".join(parts[3:]))
+        if parts[:2] != ["encoder", "layer"] or slot is None:
+            raise DossierError(f"unknown encoder weight {name!r}")
+        field_name, third = slot
+        target = getattr(layer, field_name)
+        view = target[:, third * width : (third + 1) * width] if third is not None else target
+        if view.shape != delta.shape:
+            raise DossierError(f"low-rank update for {name} has shape {delta.shape}, expected {view.shape}")
+        view += delta
+
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         b, t = ids.shape
         h = self.word[ids] + self.pos[:t] + self.type0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -159,13 +159,25 @@ HEAD_FORMAT = "modeldossier-censorship-embedding-head/1"
 
 
 @dataclass
+class LowRank:
+    """A low-rank update of one encoder weight: W (out, in) += scale * b @ a."""
+
+    name: str  # e.g. "encoder.layer.3.attention.self.query"
+    a: np.ndarray  # (r, in)
+    b: np.ndarray  # (out, r)
+    scale: float
+
+
+@dataclass
 class EmbeddingHead:
-    """Multinomial logistic regression over sentence embeddings, fused with the n-gram model's probabilities."""
+    """A linear head over sentence embeddings (optionally of an encoder with low-rank updates), fused with the
+    n-gram model's probabilities."""
 
     labels: list[str]
     coef: np.ndarray  # (dim, C)
     intercept: np.ndarray  # (C,)
-    meta: dict  # embedder sha256, fusion weight, training note
+    meta: dict  # embedder sha256, fusion weight, tokens read, training note
+    low_rank: list[LowRank] = field(default_factory=list)
 
     def proba(self, vectors: np.ndarray) -> np.ndarray:
         """Softmax probabilities per class for (n, dim) embeddings."""
@@ -176,9 +188,13 @@ class EmbeddingHead:
 
     def save(self, path: Path) -> None:
         """Write the head as a plain NPZ."""
+        arrays = {f"lr_{k}_{i}": getattr(u, k).astype(np.float16)
+                  for i, u in enumerate(self.low_rank) for k in ("a", "b")}
         np.savez_compressed(path, format=np.array(HEAD_FORMAT), labels=np.array(self.labels),
                             coef=self.coef.astype(np.float32), intercept=self.intercept.astype(np.float32),
-                            meta=np.array(json.dumps(self.meta, sort_keys=True)))
+                            meta=np.array(json.dumps(self.meta, sort_keys=True)),
+                            lr_names=np.array([u.name for u in self.low_rank], dtype=str),
+                            lr_scales=np.array([u.scale for u in self.low_rank], dtype=np.float32), **arrays)
 
     @classmethod
     def load(cls, path: Path) -> EmbeddingHead:
@@ -187,10 +203,17 @@ class EmbeddingHead:
             with np.load(path, allow_pickle=False) as z:
                 if str(z["format"]) != HEAD_FORMAT:
                     raise DossierError(f"{path}: not an embedding head file ({z['format']})")
+                names = [str(s) for s in z["lr_names"]] if "lr_names" in z.files else []
+                low_rank = [LowRank(name, z[f"lr_a_{i}"].astype(np.float32), z[f"lr_b_{i}"].astype(np.float32),
+                                    float(z["lr_scales"][i])) for i, name in enumerate(names)]
                 head = cls(labels=[str(s) for s in z["labels"]], coef=z["coef"].astype(np.float32),
-                           intercept=z["intercept"].astype(np.float32), meta=json.loads(str(z["meta"])))
+                           intercept=z["intercept"].astype(np.float32), meta=json.loads(str(z["meta"])),
+                           low_rank=low_rank)
         except (OSError, KeyError, ValueError) as exc:
             raise DossierError(f"cannot read embedding head {path}: {exc}") from None
         if head.coef.ndim != 2 or head.coef.shape[1] != len(head.labels) or head.intercept.shape != (len(head.labels),):
             raise DossierError(f"{path}: embedding head shapes do not match its labels")
+        for u in head.low_rank:
+            if u.a.ndim != 2 or u.b.ndim != 2 or u.a.shape[0] != u.b.shape[1]:
+                raise DossierError(f"{path}: low-rank update {u.name} has inconsistent shapes")
         return head
