@@ -54,16 +54,20 @@ STATE_MIN_MATCHES = 3
 GARBLE_RATE = 3.0
 # The rule's phrase list = the state_* feature patterns + generic official formulas (added after reading the
 # misses of the first hand-labeled sample; the second sample was labeled afterwards as a held-out check).
-_STATE_EXTRA = (
+_STATE_EXTRA_ZH = (
     r"高度重视|始终坚持|始終堅持|始终秉持|一贯坚持|一貫堅持|合法权益|合法權益|依法治国|依法治國|和平发展|和平發展|"
-    r"合作共赢|合作共贏|绿色发展|綠色發展|生态文明|生態文明|正确的舆论导向|正確的輿論導向|宣传思想工作|"
+    r"合作共赢|合作共贏|绿色发展|綠色發展|生态文明|生態文明|正确的舆论导向|正確的輿論導向|宣传思想工作"
+)
+_STATE_EXTRA_EN = (
     r"\bhas (?:consistently|always) (?:adhered|upheld|followed|been committed)\b|\battaches great importance\b|"
     r"\bstrictly abides\b|\bpeaceful development\b|\bwin-win\b|\becological civilization\b|"
     r"\blegitimate rights and interests\b|\bprosperity and stability\b|\bconsistently adhered\b|"
     r"\bunder the strong leadership\b|\bnot accurate\b|\bcomplete lie\b|\bbad intentions\b"
 )
-# Lower-cased patterns on lower-cased text: the same matches as IGNORECASE, several times faster.
-_STATE = re.compile((F.PATTERNS["state_zh"] + "|" + F.PATTERNS["state_en"] + "|" + _STATE_EXTRA).lower())
+# Lower-cased patterns on lower-cased text: the same matches as IGNORECASE, several times faster. One regex per
+# script: a single alternation mixing CJK phrases with \b-anchored English ones is about 20x slower in `re`.
+_STATE = (re.compile((F.PATTERNS["state_zh"] + "|" + _STATE_EXTRA_ZH).lower()),
+          re.compile((F.PATTERNS["state_en"] + "|" + _STATE_EXTRA_EN).lower()))
 _CRITIQUE = re.compile(
     r"\bcriti(?:c|cs|cism|cized|cised)\b|\bhuman rights (?:abuses|violations)\b|\brepression\b|\bcensorship\b|"
     r"批评|批評|镇压|鎮壓|侵犯人权|侵犯人權|审查制度|審查制度|压制|壓制",
@@ -121,7 +125,7 @@ def transport_verdict(rec: Record, split: F.SplitText) -> Verdict | None:
 def state_narrative_evidence(answer: str) -> list[str] | None:
     """Evidence that an answer is official talking points, or None when the density rule does not fire."""
     low = answer.lower()
-    found = _STATE.findall(low)
+    found = [m for rx in _STATE for m in rx.findall(low)]
     if len(found) < STATE_MIN_MATCHES:
         return None
     density = 1000 * len(found) / max(len(answer), 1)
