@@ -8,7 +8,8 @@ deterministic numpy code, so no vocabulary object is ever deserialised.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,18 @@ from modeldossier.errors import DossierError
 N_FEATURES = 2**18
 NGRAM_RANGE = (1, 3)
 FORMAT = "modeldossier-censorship-linear/1"
+
+
+@contextmanager
+def _open_npz(path: Path, fmt: str, what: str) -> Iterator[np.lib.npyio.NpzFile]:
+    """Open a plain NPZ of format ``fmt`` (never unpickles); any read or schema error becomes a DossierError."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["format"]) != fmt:
+                raise DossierError(f"{path}: not {what} file ({z['format']})")
+            yield z
+    except (OSError, KeyError, ValueError) as exc:
+        raise DossierError(f"cannot read {what} {path}: {exc}") from None
 
 
 _MULT = np.uint64(0x100000001B3)
@@ -131,28 +144,23 @@ class LinearModel:
     @classmethod
     def load(cls, path: Path) -> LinearModel:
         """Read an NPZ written by ``save`` (never unpickles; rejects anything else with a DossierError)."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if str(z["format"]) != FORMAT:
-                    raise DossierError(f"{path}: not a censorship classifier file ({z['format']})")
-                n = int(z["n_features"])
-                idx = z["hash_index"].astype(np.int64)
-                if idx.size and (idx.min() < 0 or idx.max() >= n):
-                    raise DossierError(f"{path}: feature index out of range")
-                idf = np.zeros(n, dtype=np.float32)
-                idf[idx] = z["idf"].astype(np.float32)
-                labels = [str(s) for s in z["labels"]]
-                coef = np.zeros((n, len(labels)), dtype=np.float32)
-                coef[idx] = z["coef_text"].astype(np.float32)
-                lo, hi = (int(v) for v in z["ngram_range"])
-                return cls(
-                    labels=labels, idf=idf, coef_text=coef, coef_dense=z["coef_dense"],
-                    dense_mean=z["dense_mean"], dense_scale=z["dense_scale"], intercept=z["intercept"],
-                    dense_names=[str(s) for s in z["dense_names"]], meta=json.loads(str(z["meta"])),
-                    ngram_range=(lo, hi),
-                )
-        except (OSError, KeyError, ValueError) as exc:
-            raise DossierError(f"cannot read classifier weights {path}: {exc}") from None
+        with _open_npz(path, FORMAT, "a censorship classifier") as z:
+            n = int(z["n_features"])
+            idx = z["hash_index"].astype(np.int64)
+            if idx.size and (idx.min() < 0 or idx.max() >= n):
+                raise DossierError(f"{path}: feature index out of range")
+            idf = np.zeros(n, dtype=np.float32)
+            idf[idx] = z["idf"].astype(np.float32)
+            labels = [str(s) for s in z["labels"]]
+            coef = np.zeros((n, len(labels)), dtype=np.float32)
+            coef[idx] = z["coef_text"].astype(np.float32)
+            lo, hi = (int(v) for v in z["ngram_range"])
+            return cls(
+                labels=labels, idf=idf, coef_text=coef, coef_dense=z["coef_dense"],
+                dense_mean=z["dense_mean"], dense_scale=z["dense_scale"], intercept=z["intercept"],
+                dense_names=[str(s) for s in z["dense_names"]], meta=json.loads(str(z["meta"])),
+                ngram_range=(lo, hi),
+            )
 
 
 HEAD_FORMAT = "modeldossier-censorship-embedding-head/1"
@@ -199,18 +207,13 @@ class EmbeddingHead:
     @classmethod
     def load(cls, path: Path) -> EmbeddingHead:
         """Read an NPZ written by ``save`` (never unpickles)."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if str(z["format"]) != HEAD_FORMAT:
-                    raise DossierError(f"{path}: not an embedding head file ({z['format']})")
-                names = [str(s) for s in z["lr_names"]] if "lr_names" in z.files else []
-                low_rank = [LowRank(name, z[f"lr_a_{i}"].astype(np.float32), z[f"lr_b_{i}"].astype(np.float32),
-                                    float(z["lr_scales"][i])) for i, name in enumerate(names)]
-                head = cls(labels=[str(s) for s in z["labels"]], coef=z["coef"].astype(np.float32),
-                           intercept=z["intercept"].astype(np.float32), meta=json.loads(str(z["meta"])),
-                           low_rank=low_rank)
-        except (OSError, KeyError, ValueError) as exc:
-            raise DossierError(f"cannot read embedding head {path}: {exc}") from None
+        with _open_npz(path, HEAD_FORMAT, "an embedding head") as z:
+            names = [str(s) for s in z["lr_names"]] if "lr_names" in z.files else []
+            low_rank = [LowRank(name, z[f"lr_a_{i}"].astype(np.float32), z[f"lr_b_{i}"].astype(np.float32),
+                                float(z["lr_scales"][i])) for i, name in enumerate(names)]
+            head = cls(labels=[str(s) for s in z["labels"]], coef=z["coef"].astype(np.float32),
+                       intercept=z["intercept"].astype(np.float32), meta=json.loads(str(z["meta"])),
+                       low_rank=low_rank)
         if head.coef.ndim != 2 or head.coef.shape[1] != len(head.labels) or head.intercept.shape != (len(head.labels),):
             raise DossierError(f"{path}: embedding head shapes do not match its labels")
         for u in head.low_rank:
