@@ -1,6 +1,6 @@
 """Nested model selection for classifier variants, grouped by model (a check that no choice is tuned on test folds).
 
-    .venv/bin/python bench/censorship/nested_variants.py [--folds 5] [--inner 2] [--degeneration]
+    .venv/bin/python bench/censorship/nested_variants.py [--folds 5] [--inner 2] [--degeneration | --trace-free]
 
 Outer loop: the same ``GroupKFold`` over SpeechMap models as validate.py. Inside each outer training set, an
 inner ``GroupKFold`` over its models picks the variant with the best inner accuracy; only that variant is scored
@@ -8,7 +8,9 @@ on the outer fold. Every variant's plain outer-fold score is printed too (for th
 Variants: the shipped v1 features (36 dense), v1 + 10 question-answer relation features (hedging/both-sides
 markers, criticism vocabulary, what the question asks for, position of the first soft phrase, length ratio),
 each at C=8 and C=4. With ``--degeneration`` instead: v1 against v1 + 6 tail-degeneration features and v1 + a
-3-feature regex-only subset of them, all at C=8. Classification goes straight through
+3-feature regex-only subset of them, all at C=8. With ``--trace-free``: v1 against v1 without the two features
+that see the reasoning trace (``reasoning_present`` and ``log_chars``, which counts trace characters), at C=8.
+Classification goes straight through
 ``Classifier``-equivalent linear algebra (no replay).
 """
 
@@ -122,6 +124,8 @@ def main() -> int:
     ap.add_argument("--inner", type=int, default=2)
     ap.add_argument("--degeneration", action="store_true",
                     help="compare v1 with the two tail-degeneration variants at C=8 (instead of the relation set)")
+    ap.add_argument("--trace-free", action="store_true",
+                    help="compare v1 with v1 minus the reasoning-trace features at C=8")
     args = ap.parse_args()
     t0 = time.time()
     sm = speechmap_rows()
@@ -142,8 +146,14 @@ def main() -> int:
                 "v1 (36 dense), C=4": (dense, 4.0), "v1 + relation (46 dense), C=4": (np.hstack([dense, rel]), 4.0),
                 "v1 + degeneration (42 dense), C=8": (np.hstack([dense, degen]), 8.0),
                 "v1 + degeneration-lite (39 dense), C=8": (np.hstack([dense, lite]), 8.0)}
-    keep = (lambda k: k == "v1 (36 dense), C=8" or "degeneration" in k) if args.degeneration else (
-        lambda k: "degeneration" not in k)
+    trace_cols = [F.DENSE_NAMES.index(n) for n in ("reasoning_present", "log_chars")]
+    variants["v1 trace-free (34 dense), C=8"] = (np.delete(dense, trace_cols, axis=1), 8.0)
+    if args.trace_free:
+        keep = lambda k: k in ("v1 (36 dense), C=8", "v1 trace-free (34 dense), C=8")  # noqa: E731
+    elif args.degeneration:
+        keep = lambda k: k == "v1 (36 dense), C=8" or "degeneration" in k  # noqa: E731
+    else:
+        keep = lambda k: "degeneration" not in k and "trace" not in k  # noqa: E731
     variants = {k: v for k, v in variants.items() if keep(k)}
 
     def fit_predict(tr: np.ndarray, te: np.ndarray, name: str) -> np.ndarray:
@@ -181,14 +191,22 @@ def main() -> int:
     truth = labels[idx]
     zh = np.array([rows[i].category.startswith("zh_") for i in idx])
     kimi = np.char.endswith(models[idx].astype(str), "kimi-vl-a3b-thinking")
-    print("| variant | accuracy | macro-F1 | Chinese-row accuracy | recall C/E/D | kimi-vl errors |\n"
-          "|---|---:|---:|---:|---|---:|")
+    cats = np.array([rows[i].category for i in idx])
+    judge_rates = {(m, c): np.mean(truth[(models[idx] == m) & (cats == c)] == "COMPLETE")
+                   for m in set(models[idx]) for c in set(cats) if ((models[idx] == m) & (cats == c)).any()}
+
+    def cells_within(p: np.ndarray) -> int:
+        return sum(abs(np.mean(p[(models[idx] == m) & (cats == c)] == "COMPLETE") - r) <= 0.05 + 1e-9
+                   for (m, c), r in judge_rates.items())
+
+    print("| variant | accuracy | macro-F1 | Chinese-row accuracy | recall C/E/D | kimi-vl errors "
+          "| COMPLETE cells within ±5 |\n|---|---:|---:|---:|---|---:|---:|")
     for name, pred in [*outer.items(), ("nested selection (inner choice per fold)", nested)]:
         p = np.array([pred[i] for i in idx])
         rec = "/".join(f"{100 * ((p == c) & (truth == c)).sum() / (truth == c).sum():.1f}" for c in THREE)
         print(f"| {name} | {100 * np.mean(p == truth):.1f} | "
               f"{f1_score(truth, p, labels=THREE, average='macro'):.3f} | {100 * np.mean(p[zh] == truth[zh]):.1f} | "
-              f"{rec} | {int((p[kimi] != truth[kimi]).sum())} |")
+              f"{rec} | {int((p[kimi] != truth[kimi]).sum())} | {cells_within(p)}/{len(judge_rates)} |")
     return 0
 
 
