@@ -22,8 +22,10 @@ BENCHES: dict[str, list[str]] = {
     "provenance": [PY, "bench/provenance/bench_fingerprint.py"],
     "probing": [PY, "bench/probing/bench_engine.py"],
     "censorship-validate": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3"],
+    "censorship-validate-embed": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3", "--embed"],
     "censorship-nested": [PY, "bench/censorship/nested_variants.py", "--folds", "5", "--inner", "2"],
     "censorship-classify": [PY, "bench/censorship/bench_classify.py", "--n", "3000", "--repeat", "3"],
+    "censorship-classify-embed": [PY, "bench/censorship/bench_classify.py", "--embed", "--n", "200", "--repeat", "1"],
     "codesec-analyzers-dev": [PY, "bench/codesec/validate_analyzers.py", "--set", "dev"],
     "codesec-analyzers-holdout": [PY, "bench/codesec/validate_analyzers.py", "--set", "holdout"],
     "codesec-power": [PY, "bench/codesec/power.py", "--sims", "100"],
@@ -41,7 +43,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.list:
         for name, cmd in BENCHES.items():
-            print(f"{name:22} {' '.join(cmd[1:])}")
+            print(f"{name:26} {' '.join(cmd[1:])}")
         return 0
     chosen = args.only or list(BENCHES)
     results = []
@@ -52,7 +54,7 @@ def main() -> int:
         results.append((name, code, time.perf_counter() - start))
     print("\n=== summary")
     for name, code, seconds in results:
-        print(f"{name:22} {'ok' if code == 0 else f'exit {code}':8} {seconds:8.1f} s")
+        print(f"{name:26} {'ok' if code == 0 else f'exit {code}':8} {seconds:8.1f} s")
     return 0 if all(code == 0 for _, code, _ in results) else 1
 
 
