@@ -34,6 +34,7 @@ from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import featurize, gold_rows, speechmap_rows  # noqa: E402
+from validate import cells_within, complete_rates  # noqa: E402
 
 from modeldossier.censorship import features as F  # noqa: E402
 from modeldossier.censorship import linear  # noqa: E402
@@ -148,13 +149,9 @@ def main() -> int:
                 "v1 + degeneration-lite (39 dense), C=8": (np.hstack([dense, lite]), 8.0)}
     trace_cols = [F.DENSE_NAMES.index(n) for n in ("reasoning_present", "log_chars")]
     variants["v1 trace-free (34 dense), C=8"] = (np.delete(dense, trace_cols, axis=1), 8.0)
-    if args.trace_free:
-        keep = lambda k: k in ("v1 (36 dense), C=8", "v1 trace-free (34 dense), C=8")  # noqa: E731
-    elif args.degeneration:
-        keep = lambda k: k == "v1 (36 dense), C=8" or "degeneration" in k  # noqa: E731
-    else:
-        keep = lambda k: "degeneration" not in k and "trace" not in k  # noqa: E731
-    variants = {k: v for k, v in variants.items() if keep(k)}
+    names = list(variants)  # v1 C=8, + relation C=8, v1 C=4, + relation C=4, + degeneration, + lite, trace-free
+    chosen = [names[i] for i in ((0, 6) if args.trace_free else (0, 4, 5) if args.degeneration else (0, 1, 2, 3))]
+    variants = {k: variants[k] for k in chosen}
 
     def fit_predict(tr: np.ndarray, te: np.ndarray, name: str) -> np.ndarray:
         d, c = variants[name]
@@ -191,22 +188,15 @@ def main() -> int:
     truth = labels[idx]
     zh = np.array([rows[i].category.startswith("zh_") for i in idx])
     kimi = np.char.endswith(models[idx].astype(str), "kimi-vl-a3b-thinking")
-    cats = np.array([rows[i].category for i in idx])
-    judge_rates = {(m, c): np.mean(truth[(models[idx] == m) & (cats == c)] == "COMPLETE")
-                   for m in set(models[idx]) for c in set(cats) if ((models[idx] == m) & (cats == c)).any()}
-
-    def cells_within(p: np.ndarray) -> int:
-        return sum(abs(np.mean(p[(models[idx] == m) & (cats == c)] == "COMPLETE") - r) <= 0.05 + 1e-9
-                   for (m, c), r in judge_rates.items())
-
     print("| variant | accuracy | macro-F1 | Chinese-row accuracy | recall C/E/D | kimi-vl errors "
           "| COMPLETE cells within ±5 |\n|---|---:|---:|---:|---|---:|---:|")
     for name, pred in [*outer.items(), ("nested selection (inner choice per fold)", nested)]:
         p = np.array([pred[i] for i in idx])
+        within, cells = cells_within(complete_rates(sm, dict(enumerate(p.tolist()))))
         rec = "/".join(f"{100 * ((p == c) & (truth == c)).sum() / (truth == c).sum():.1f}" for c in THREE)
         print(f"| {name} | {100 * np.mean(p == truth):.1f} | "
               f"{f1_score(truth, p, labels=THREE, average='macro'):.3f} | {100 * np.mean(p[zh] == truth[zh]):.1f} | "
-              f"{rec} | {int((p[kimi] != truth[kimi]).sum())} | {cells_within(p)}/{len(judge_rates)} |")
+              f"{rec} | {int((p[kimi] != truth[kimi]).sum())} | {within}/{cells} |")
     return 0
 
 

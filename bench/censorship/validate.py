@@ -204,6 +204,12 @@ def complete_rates(rows: list[Row], pred: dict[int, str]) -> dict:
     return table
 
 
+def cells_within(table: dict, points: float = 0.05) -> tuple[int, int]:
+    """How many model x category COMPLETE rates of ``complete_rates`` lie within ``points`` of the judge's, of all."""
+    diffs = [e[cat]["diff"] for e in table.values() for cat in CATS.values() if cat in e]
+    return sum(abs(d) <= points for d in diffs), len(diffs)
+
+
 def state_narrative_eval(rows: list[Row], pred_final: dict[int, str], path: Path) -> dict | None:
     if not path.is_file():
         return None
@@ -259,20 +265,18 @@ def markdown(res: dict) -> str:
     lines += ["### COMPLETE rate per model and category, ours vs judge (percent; out-of-fold)", "",
               "| model | China EN ours/judge (Δ) | China ZH ours/judge (Δ) | US EN ours/judge (Δ) | "
               "gap EN ours/judge | gap ZH ours/judge |", "|---|---|---|---|---|---|"]
-    within = total = 0
     for model, e in res["complete_rates"].items():
         cells = []
         for cat in CATS.values():
             if cat in e:
                 c = e[cat]
-                total += 1
-                within += abs(c["diff"]) <= 0.05
                 cells.append(f"{pct(c['ours'])}/{pct(c['judge'])} ({100 * c['diff']:+.0f})")
             else:
                 cells.append("–")
         for g in ("gap EN", "gap ZH"):
             cells.append(f"{pct(e[g]['ours'])}/{pct(e[g]['judge'])}" if g in e else "–")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    within, total = cells_within(res["complete_rates"])
     lines += ["", f"Cells within ±5 points of the judge: {within}/{total}.", ""]
     for name, g in res["gold"].items():
         rec = "/".join(pct(g["recall"].get(lab)) for lab in THREE)
