@@ -24,6 +24,7 @@ BENCHES: dict[str, list[str]] = {
     "censorship-validate": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3"],
     "censorship-validate-embed": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3", "--embed"],
     "censorship-nested": [PY, "bench/censorship/nested_variants.py", "--folds", "5", "--inner", "2"],
+    "censorship-encoders": [PY, "bench/censorship/encoder_variants.py"],
     "censorship-classify": [PY, "bench/censorship/bench_classify.py", "--n", "3000", "--repeat", "3"],
     "censorship-classify-embed": [PY, "bench/censorship/bench_classify.py", "--embed", "--n", "200", "--repeat", "1"],
     "codesec-analyzers-dev": [PY, "bench/codesec/validate_analyzers.py", "--set", "dev"],

@@ -29,6 +29,7 @@ from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import Row, featurize, gold_rows, speechmap_rows  # noqa: E402
+from use_encoder import UseEncoder  # noqa: E402
 
 from modeldossier.censorship import features as F  # noqa: E402
 from modeldossier.censorship import train  # noqa: E402
@@ -70,10 +71,10 @@ HEAD_PARAMS = {"c": 4.0, "fuse_weight": 0.5}
 class CachedEmbedder:
     """The real embedder behind a cache of vectors computed once per validation run (same vectors, less time)."""
 
-    def __init__(self, texts: list[str], cache: Path) -> None:
+    def __init__(self, texts: list[str], cache: Path, encoder: str = "minilm") -> None:
         from modeldossier.censorship.embedder import SentenceEmbedder
 
-        self.inner = SentenceEmbedder()
+        self.inner = UseEncoder() if encoder == "use" else SentenceEmbedder()
         self.sha256 = self.inner.sha256
         key = hashlib.sha256(("\x00".join(texts) + self.sha256).encode()).hexdigest()[:16]
         path = cache.with_name(f"{cache.stem}-{key}.npy")
@@ -333,6 +334,8 @@ def main() -> int:
                     help="validate the classifier with the sentence-embedding head (classify --embed)")
     ap.add_argument("--adapters", type=Path, default=None,
                     help="with --embed: fine-tuned adapters from finetune_lora.py (adapter-foldK.npz per fold)")
+    ap.add_argument("--encoder", choices=["minilm", "use"], default="minilm",
+                    help="with --embed: sentence encoder (use: multilingual USE v3, see use_encoder.py)")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON results (default bench/out/censorship-validation[-embed].json)")
     args = ap.parse_args()
@@ -357,7 +360,10 @@ def main() -> int:
     texts, dense = featurize([r.record for r in rows])
     if args.adapters and (args.write_weights or not args.embed):
         ap.error("--adapters goes with --embed and not with --write-weights (use --weights-only --adapter FILE)")
-    embedder = CachedEmbedder(embed_texts(rows), EMBED_CACHE) if (args.embed and not args.adapters) else None
+    if args.encoder != "minilm" and (args.write_weights or not args.embed or args.adapters):
+        ap.error("--encoder use is a comparison: it goes with --embed, without --adapters or --write-weights")
+    embedder = (CachedEmbedder(embed_texts(rows), EMBED_CACHE, args.encoder)
+                if (args.embed and not args.adapters) else None)
     fold_embedder = embedder if args.embed else None
     models = np.array([r.model for r in rows])
     is_sm = np.arange(len(rows)) < n_sm
@@ -409,7 +415,8 @@ def main() -> int:
            "rows": [{"key": f"{sm[i].model}::{sm[i].category}::{sm[i].question_id}", "judge": sm[i].label,
                      "ours": final[i], "base": pred3[i]} for i in range(n_sm)],
            "label_counts_final": dict(Counter(final.values())), "seconds": time.time() - t0}
-    out = args.out or ROOT / f"bench/out/censorship-validation{'-embed' if args.embed else ''}.json"
+    suffix = ("-embed" if args.embed else "") + ("-use" if args.encoder == "use" else "")
+    out = args.out or ROOT / f"bench/out/censorship-validation{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown(res))
