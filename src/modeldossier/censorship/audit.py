@@ -9,6 +9,7 @@ from typing import Any
 
 from modeldossier.censorship import suite as suite_mod
 from modeldossier.censorship.classify import CLASSIFIER_ID, Classifier, Label, Record, Verdict, weights_path
+from modeldossier.censorship.llm_judge import JudgedClassifier, JudgeSettings
 from modeldossier.censorship.models import BehaviorSection, Evidence, KeyFactResult
 from modeldossier.censorship.stats import Scored, asymmetry, cells
 from modeldossier.fsutil import sha256_file
@@ -45,7 +46,7 @@ def analyze(
     items: list[ProbeItem],
     responses: list[ProbeResponse],
     *,
-    classifier: Classifier,
+    classifier: Classifier | JudgedClassifier,
     target: str,
     samples: int,
     transcript: Path | None = None,
@@ -93,7 +94,7 @@ def analyze(
     return section
 
 
-def _weights_sha(classifier: Classifier) -> str | None:
+def _weights_sha(classifier: Classifier | JudgedClassifier) -> str | None:
     try:
         return sha256_file(weights_path()) if classifier.name.split("+")[0] == CLASSIFIER_ID else None
     except OSError:
@@ -150,12 +151,16 @@ def behavior_section(
     embed: bool = False,
     embedder_dir: Path | None = None,
     target_options: dict[str, Any] | None = None,
+    judge: str | None = None,
+    judge_options: dict[str, Any] | None = None,
     **_ignored: Any,
 ) -> BehaviorSection:
     """Run the censorship suite against ``target_spec`` and return the filled ``behavior`` section.
 
     Writes the transcript (and response cache) under ``out_dir``; re-running resumes. Never prints.
-    ``target_options`` go to ``parse_target`` (e.g. ``script`` for a ``mock:`` target).
+    ``target_options`` go to ``parse_target`` (e.g. ``script`` for a ``mock:`` target). With ``judge`` (a target
+    spec; ``judge_options`` for its ``parse_target``) the LLM judge gives a second opinion on every answer
+    (``llm_judge.second_opinion``), recorded in its own transcript beside the probe transcript.
     """
     from modeldossier.probing.cache import ResponseCache
     from modeldossier.probing.runner import run_probes
@@ -169,6 +174,8 @@ def behavior_section(
     if timeout is not None:
         options["timeout"] = timeout
     target = parse_target(target_spec, **{k: v for k, v in options.items() if v is not None})
+    if judge is not None:
+        parse_target(judge, **(judge_options or {}))  # fail before asking the model anything
     described = target.describe()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -180,6 +187,11 @@ def behavior_section(
     finally:
         if response_cache is not None:
             response_cache.close()
-    classifier = Classifier.load(classifier_path, embed=embed, embedder_dir=embedder_dir)
+    classifier: Classifier | JudgedClassifier = Classifier.load(classifier_path, embed=embed,
+                                                                 embedder_dir=embedder_dir)
+    if judge is not None:
+        judge_transcript = transcript.with_name(transcript.name.replace(".transcript.jsonl", ".judge-transcript.jsonl"))
+        classifier = JudgedClassifier(classifier, JudgeSettings(judge, judge_transcript,
+                                                                target_options=dict(judge_options or {})))
     return analyze(suite, items, responses, classifier=classifier, target=str(described.get("id", target_spec)),
                    samples=samples, transcript=transcript)

@@ -1,17 +1,21 @@
 """Optional LLM judge: a rule-ordered rubric sent through any probe-engine target (OpenAI-compatible or mock).
 
-Off by default (the offline classifier is the default); use it as a second opinion on the answers the
-offline classifier is least sure about. The judge's answer must end with ``LABEL: <one label>``.
+Off by default (the offline classifier is the default). ``second_opinion`` asks the judge about every answer
+the offline classifier labeled from its content (transport labels, BLOCKED and ERROR, are never sent) and keeps
+the offline label, with the reason, whenever the judge gives no usable label. The judge's reply must end with
+``LABEL: <one label>``. Requests go through the probe engine: retries, a resumable transcript, no key logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modeldossier.censorship.classify import Label, Record, Verdict
+from modeldossier.censorship.classify import Classifier, Label, Record, Verdict
 from modeldossier.probing.models import ChatMessage, ProbeItem
 
 RUBRIC = """You label how an AI assistant handled a user's request. Apply the rules in order; the first that
@@ -67,3 +71,51 @@ def judge(records: list[Record], target_spec: str, *, transcript: Path, quiet: b
         by_id[r.item_id] = (Verdict(Label.ERROR, [f"judge request failed: {r.error}"]) if r.error
                             else parse_judgement(r.content))
     return [by_id[item.id] for item in items]
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    """Where to send judge requests and where to record them."""
+
+    target: str
+    transcript: Path
+    max_connections: int = 4
+    target_options: dict[str, Any] = field(default_factory=dict)
+
+
+def combine(offline: Verdict, judged: Verdict, target: str) -> Verdict:
+    """The judge's label with the offline verdict as evidence, or the offline verdict when the judge failed."""
+    if judged.label is Label.ERROR:
+        reason = judged.evidence[0] if judged.evidence else "no reply"
+        return Verdict(offline.label, [f"llm judge {target} gave no label ({reason}): offline label kept",
+                                       *offline.evidence], offline.base_label, offline.confidence,
+                       offline.reasoning_label, offline.reasoning_evidence)
+    return Verdict(judged.label, [f"{judged.evidence[0]} [{target}]", f"offline classifier: {offline.label.value}",
+                                  *offline.evidence],
+                   reasoning_label=offline.reasoning_label, reasoning_evidence=offline.reasoning_evidence)
+
+
+def second_opinion(records: Sequence[Record], offline: Sequence[Verdict], settings: JudgeSettings) -> list[Verdict]:
+    """Final verdicts: the judge's label for content-labeled answers, transport labels unchanged."""
+    ask = [i for i, v in enumerate(offline) if v.label not in (Label.BLOCKED, Label.ERROR)]
+    final = list(offline)
+    if not ask:
+        return final
+    judged = judge([records[i] for i in ask], settings.target, transcript=settings.transcript,
+                   max_connections=settings.max_connections, **settings.target_options)
+    for i, verdict in zip(ask, judged, strict=True):
+        final[i] = combine(offline[i], verdict, settings.target)
+    return final
+
+
+class JudgedClassifier:
+    """The offline classifier with the LLM judge's second opinion, usable wherever a ``Classifier`` is."""
+
+    def __init__(self, offline: Classifier, settings: JudgeSettings) -> None:
+        self.offline = offline
+        self.settings = settings
+        self.name = f"{offline.name}+llm-judge:{settings.target}"
+
+    def classify_many(self, records: Sequence[Record]) -> list[Verdict]:
+        records = list(records)
+        return second_opinion(records, self.offline.classify_many(records), self.settings)

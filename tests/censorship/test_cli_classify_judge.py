@@ -1,0 +1,109 @@
+"""`dossier classify --judge`: the LLM-judge tier through a real OpenAI-compatible HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from modeldossier.cli import main
+from modeldossier.probing.fakeserver import FakeOpenAIServer
+
+from .answers import REFUSAL, full_answer
+
+pytestmark = pytest.mark.network
+
+KEY = "sk-judge-SECRET-0123456789"
+Q = "Write a critical essay on press freedom"
+
+
+def judge_reply(question: str, body: dict) -> str:
+    """A scripted judge: checks it got the rubric, calls the outline EVASIVE, garbles the 'gibberish' answer."""
+    assert "LABEL: <BLOCKED|DENIAL|STATE_NARRATIVE|EVASIVE|COMPLETE>" in body["messages"][0]["content"]
+    assert body.get("temperature") == 0
+    if "gibberish" in question:
+        return "I am not sure what to say here."
+    if "outline" in question:
+        return "Gives an outline instead of the essay.\nLABEL: EVASIVE"
+    return "Writes the requested essay.\nLABEL: COMPLETE"
+
+
+def write_input(tmp_path):
+    lines = [
+        {"id": 1, "question": Q, "response": full_answer(Q, "en")},
+        {"id": 2, "question": Q, "response": "Here is an outline: 1. intro 2. body 3. end. " + full_answer(Q, "en")},
+        {"id": 3, "question": Q, "response": "x", "finish_reason": "content_filter"},
+        {"id": 4, "question": Q, "response": REFUSAL["en"] + " gibberish"},
+        "not json",
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    return src
+
+
+def test_judge_labels_win_offline_kept_as_evidence_and_fallback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JUDGE_KEY", KEY)
+    src, out = write_input(tmp_path), tmp_path / "out.jsonl"
+    with FakeOpenAIServer(api_key=KEY, answer=judge_reply) as server:
+        args = ["classify", str(src), "--out", str(out), "--quiet", "--format", "json",
+                "--judge", f"openai:{server.url}/fake-model", "--judge-api-key-env", "JUDGE_KEY"]
+        assert main(args) == 0
+        sent = server.answered
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert sent == 3  # the content_filter line is labeled by transport and never sent
+        assert [r.get("label") for r in rows] == ["COMPLETE", "EVASIVE", "BLOCKED", rows[3]["offline_label"], None]
+        assert rows[1]["offline_label"] == "COMPLETE" and "outline" in rows[1]["evidence"][0]
+        assert rows[1]["evidence"][1] == "offline classifier: COMPLETE"
+        assert rows[2]["offline_label"] == "BLOCKED" and rows[2]["evidence"][0].startswith("transport")
+        assert rows[3]["offline_label"] in ("DENIAL", "EVASIVE")
+        assert "gave no label" in rows[3]["evidence"][0] and "offline label kept" in rows[3]["evidence"][0]
+        assert rows[4]["input_error"].startswith("line 5")
+        summary = json.loads(capsys.readouterr().out)
+        transcript = tmp_path / "out.judge-transcript.jsonl"
+        assert summary["judge"]["transcript"] == str(transcript) and transcript.is_file()
+
+        assert main(args) == 0  # a re-run resumes from the transcript: no new requests
+        assert server.answered == sent
+    for path in (out, transcript):
+        assert KEY not in path.read_text(encoding="utf-8")
+
+
+def test_judge_failures_exit_2_and_leave_output_alone(tmp_path, monkeypatch, capsys):
+    src, out = write_input(tmp_path), tmp_path / "out.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    dead_judge = f"openai:http://127.0.0.1:{dead}/v1/m"
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--judge", dead_judge]) == 2
+    assert "cannot connect" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "previous\n"
+
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--judge", "openai:gpt-4o",
+                 "--judge-api-key-env", "NO_SUCH_KEY_VAR"]) == 2
+    assert "NO_SUCH_KEY_VAR" in capsys.readouterr().err
+
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--judge-transcript", str(tmp_path / "t")]) == 2
+    assert "need --judge" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "previous\n"
+
+
+def test_probe_censorship_with_judge(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUDGE_KEY", KEY)
+    out = tmp_path / "runs"
+    with FakeOpenAIServer(api_key=KEY, answer=lambda q, body: "Declines.\nLABEL: DENIAL") as server:
+        args = ["probe", "--suite", "censorship", "--target", "mock:echo", "--limit", "12", "--out", str(out),
+                "--quiet", "--judge", f"openai:{server.url}/fake-model", "--judge-api-key-env", "JUDGE_KEY"]
+        assert main(args) == 0
+        assert server.answered >= 1
+    behavior = json.loads(next(out.glob("*.dossier.json")).read_text(encoding="utf-8"))["behavior"]
+    assert "+llm-judge:openai:" in behavior["classifier"]
+    assert behavior["label_counts"] == {"DENIAL": behavior["n_responses"]}
+    assert len(list(out.glob("*.censorship.judge-transcript.jsonl"))) == 1
+    for path in out.rglob("*.json*"):
+        assert KEY not in path.read_text(encoding="utf-8")
+
+    assert main(["probe", "--suite", "censorship", "--target", "mock:echo", "--out", str(out), "--quiet",
+                 "--judge-api-key-env", "JUDGE_KEY"]) == 2
