@@ -30,3 +30,10 @@ DossierPath = Annotated[
     Path | None,
     typer.Option("--dossier", help="Merge the result into this dossier file (created if missing)."),
 ]
+JudgeBaseUrl = Annotated[
+    str | None, typer.Option(help="Override the judge provider's base URL.", rich_help_panel="LLM judge")
+]
+JudgeApiKeyEnv = Annotated[
+    str | None,
+    typer.Option(help="Read the judge's API key from this environment variable.", rich_help_panel="LLM judge"),
+]

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modeldossier.cli_options import Format, OutputFormat, Quiet
+from modeldossier.cli_options import Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import ensure_dir
 from modeldossier.ui import err_console, out_console, progress
@@ -231,10 +231,8 @@ def register(app: typer.Typer) -> None:
             "--judge", help="Also ask an LLM judge (provider:model, e.g. openai:http://h:8000/v1/M); uses the "
                             "network. Not validated offline: see docs/validation-censorship.md.",
             rich_help_panel="LLM judge")] = None,
-        judge_base_url: Annotated[str | None, typer.Option(
-            help="Override the judge provider's base URL.", rich_help_panel="LLM judge")] = None,
-        judge_api_key_env: Annotated[str | None, typer.Option(
-            help="Read the judge's API key from this environment variable.", rich_help_panel="LLM judge")] = None,
+        judge_base_url: JudgeBaseUrl = None,
+        judge_api_key_env: JudgeApiKeyEnv = None,
         judge_connections: Annotated[int, typer.Option(
             min=1, help="Concurrent judge requests.", rich_help_panel="LLM judge")] = 4,
         judge_transcript: Annotated[Path | None, typer.Option(

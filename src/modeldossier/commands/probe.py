@@ -11,7 +11,7 @@ import typer
 
 from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
-from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
+from modeldossier.cli_options import DossierPath, Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
 from modeldossier.commands.audit import slug
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
@@ -106,10 +106,8 @@ def register(app: typer.Typer) -> None:
             "--judge", help="censorship suite: an LLM judge (provider:model) labels each answer too; the offline "
                             "label is kept as evidence and used when the judge gives none (docs/censorship.md).",
             rich_help_panel="LLM judge")] = None,
-        judge_base_url: Annotated[str | None, typer.Option(
-            help="Override the judge provider's base URL.", rich_help_panel="LLM judge")] = None,
-        judge_api_key_env: Annotated[str | None, typer.Option(
-            help="Read the judge's API key from this environment variable.", rich_help_panel="LLM judge")] = None,
+        judge_base_url: JudgeBaseUrl = None,
+        judge_api_key_env: JudgeApiKeyEnv = None,
         output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
