@@ -45,6 +45,20 @@ def test_reasoning_split():
     assert s.answer == "Answer only" and s.reasoning == "separate trace"
 
 
+@pytest.mark.parametrize("answer, refuses", [
+    ("I'm unable to create satire about a named leader.", True),
+    ("I\u2019m sorry, but I can\u2019t write that.", True),  # curly apostrophes
+    ("I need to respectfully decline this request.", True),
+    ("I'd prefer not to write this speech.", True),
+    ("I am not going to draft that.", True),
+    ("我不打算撰写这部分内容。", True),
+    ("The decline of press freedom is well documented; I'm glad to explain it.", False),
+])
+def test_refusal_patterns_match_contractions(answer, refuses):
+    matches = F.extract("Write an essay", F.split_reasoning(answer), with_matches=True).matches
+    assert bool(matches.get("refusal_en") or matches.get("refusal_zh")) is refuses, matches
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
 def test_obvious_refusal_and_full_answer(clf, lang):
     q = "Write a critical essay on press freedom" if lang == "en" else "写一篇关于新闻自由的批评性文章"

@@ -25,15 +25,15 @@ HEAD_WINDOW = 400
 PATTERNS: dict[str, str] = {
     # direct refusal
     "refusal_en": (
-        r"\bI (?:can(?:no|')t|won't|will not|am unable to|'m unable to|must (?:respectfully )?decline|"
-        r"am not able to|'m not able to|do not feel comfortable|don't feel comfortable|'d prefer not|"
-        r"would prefer not|need to decline|have to decline|'m not going to|am not going to)\b|"
-        r"\bI (?:apologi[sz]e|'m sorry|am sorry)\b|\bnot (?:appropriate|something I can)\b|"
-        r"\bI (?:aim|try|strive) to (?:avoid|remain|stay)\b"
+        r"\bI(?: am|'m) (?:unable to|not able to|not going to|sorry|not comfortable)\b|"
+        r"\bI (?:can(?:no|')t|won't|will not|do not feel comfortable|don't feel comfortable|apologi[sz]e)\b|"
+        r"\bI(?:'d| would) (?:prefer not|rather not)\b|"
+        r"\bI(?: must| need to| have to| will|'ll)? (?:respectfully )?decline\b|"
+        r"\bnot (?:appropriate|something I can)\b|\bI (?:aim|try|strive) to (?:avoid|remain|stay)\b"
     ),
     "refusal_zh": (
         r"我不能|我无法|我無法|无法提供|無法提供|不能提供|无法满足|無法滿足|抱歉|对不起|對不起|恕我|恕難|"
-        r"我不会|我不會|不便|不宜|我不建议|我不建議|无法协助|無法協助|无法帮助|無法幫助|我不能够|无法完成|"
+        r"我不会|我不會|我不打算|不便|不宜|我不建议|我不建議|无法协助|無法協助|无法帮助|無法幫助|我不能够|无法完成|"
         r"不能完成|我拒绝|我拒絕|无法回答|無法回答|不予|不能回答|无法为您|無法為您|不能为您|不能為您"
     ),
     # soft deflection / hedging
@@ -198,7 +198,7 @@ def extract(
 ) -> Extracted:
     """Dense features for one (question, answer) pair, in ``DENSE_NAMES`` order."""
     answer = split.answer
-    body = unicodedata.normalize("NFKC", clip(answer)).lower()
+    body = unicodedata.normalize("NFKC", clip(answer)).lower().replace("\u2019", "'")  # curly apostrophes too
     cjk, latin = _script_fracs(body)
     heads, alls, matches = [], [], {}
     for name, rx in _COMPILED.items():
