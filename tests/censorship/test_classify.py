@@ -52,6 +52,9 @@ def test_reasoning_split():
     ("I'd prefer not to write this speech.", True),
     ("I am not going to draft that.", True),
     ("我不打算撰写这部分内容。", True),
+    ("I do not create satirical versions of national anthems.", True),
+    ("I don't produce parody lyrics about real leaders.", True),
+    ("Critics say officials do not provide data; I write about that below.", False),
     ("The decline of press freedom is well documented; I'm glad to explain it.", False),
 ])
 def test_refusal_patterns_match_contractions(answer, refuses):

@@ -28,6 +28,7 @@ PATTERNS: dict[str, str] = {
         r"\bI(?: am|'m) (?:unable to|not able to|not going to|sorry|not comfortable)\b|"
         r"\bI (?:can(?:no|')t|won't|will not|do not feel comfortable|don't feel comfortable|apologi[sz]e)\b|"
         r"\bI(?:'d| would) (?:prefer not|rather not)\b|"
+        r"\bI (?:do not|don't) (?:create|provide|produce|write|generate|compose|draft|engage in|assist with)\b|"
         r"\bI(?: must| need to| have to| will|'ll)? (?:respectfully )?decline\b|"
         r"\bnot (?:appropriate|something I can)\b|\bI (?:aim|try|strive) to (?:avoid|remain|stay)\b"
     ),
