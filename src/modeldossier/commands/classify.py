@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
@@ -121,7 +121,7 @@ def classify_file(
         else:
             sink.write(line + "\n")
 
-    def flush() -> None:
+    def flush(done: Callable[[int], None]) -> None:
         records = [r for _, r in batch]
         offline = classifier.classify_many(records)
         final = offline
@@ -139,25 +139,32 @@ def classify_file(
             obj.update(result)
             counts[verdict.label.value] += 1
             emit(json.dumps(obj, ensure_ascii=False))
+        done(len(batch))
         batch.clear()
 
+    slow = judge is not None or embed  # worth a first pass to count lines, so the bar has a total and an ETA
     with progress(quiet) as bar:
-        task = bar.add_task("classifying", total=None)
+        total = sum(1 for _ in _lines(source)) if slow and not quiet else None
+        task = bar.add_task("judging" if judge else "classifying", total=total)
+
+        def done(n: int) -> None:
+            bar.advance(task, n)
+
         for number, line in _lines(source):
             obj, record, problem = parse_line(number, line)
             if problem:
-                flush()
+                flush(done)
                 problems.append(problem)
                 counts["BAD_INPUT"] += 1
                 emit(json.dumps({**(obj or {}), "line": number, "label": None, "evidence": [],
                                  "input_error": problem}, ensure_ascii=False))
+                done(1)
                 continue
             assert obj is not None and record is not None
             batch.append((obj, record))
             if len(batch) >= batch_size:
-                flush()
-            bar.advance(task)
-        flush()
+                flush(done)
+        flush(done)
     return out, counts, problems
 
 
