@@ -36,10 +36,13 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=8, help="concurrent judge requests")
     ap.add_argument("--limit", type=int, default=None, help="only every k-th row, about this many (quick look)")
     ap.add_argument("--out", type=Path, default=None, help="JSON results (default bench/out/judge-<target>.json)")
+    ap.add_argument("--transcript", type=Path, default=None,
+                    help="judge transcript (default bench/out/judge-<target>.transcript.jsonl)")
     args = ap.parse_args()
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", args.judge)[-80:]
     options = {k: v for k, v in {"base_url": args.base_url, "api_key_env": args.api_key_env}.items() if v}
-    settings = JudgeSettings(args.judge, ROOT / f"bench/out/judge-{slug}.transcript.jsonl", args.connections, options)
+    transcript = args.transcript or ROOT / f"bench/out/judge-{slug}.transcript.jsonl"
+    settings = JudgeSettings(args.judge, transcript, args.connections, options)
     settings.transcript.parent.mkdir(parents=True, exist_ok=True)
     offline = Classifier.load()
     sm, gold = speechmap_rows(), gold_rows(consensus=True)

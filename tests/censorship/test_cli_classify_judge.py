@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
+import numpy as np
 import pytest
 
 from modeldossier.cli import main
@@ -107,3 +108,29 @@ def test_probe_censorship_with_judge(tmp_path, monkeypatch):
 
     assert main(["probe", "--suite", "censorship", "--target", "mock:echo", "--out", str(out), "--quiet",
                  "--judge-api-key-env", "JUDGE_KEY"]) == 2
+
+
+def test_validate_judge_bench_scores_a_scripted_judge(shared_data, tmp_path):
+    """bench/censorship/validate_judge.py end to end: an always-COMPLETE judge scores the COMPLETE share."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "judge.json"
+    env = {**os.environ, "MODELDOSSIER_SHARED_DATA": str(shared_data), "JUDGE_KEY": KEY}
+    with FakeOpenAIServer(api_key=KEY, answer=lambda q, body: "Does it.\nLABEL: COMPLETE") as server:
+        args = [sys.executable, "bench/censorship/validate_judge.py", "--judge", f"openai:{server.url}/fake-model",
+                "--api-key-env", "JUDGE_KEY", "--limit", "40", "--out", str(out),
+                "--transcript", str(tmp_path / "t.jsonl")]
+        run = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    sm = result["speechmap"]
+    assert sm["offline_fallbacks"] == 0 and "COMPLETE cells within" in run.stdout
+    confusion = np.array(sm["confusion"])
+    assert confusion[:, [i for i, lab in enumerate(sm["labels"]) if lab not in ("COMPLETE", "BLOCKED")]].sum() == 0
+    complete_share = confusion[sm["labels"].index("COMPLETE")].sum() / confusion.sum()
+    assert sm["accuracy"] >= complete_share - 1e-9  # every judge-COMPLETE row right, BLOCKED rows by transport
+    assert KEY not in out.read_text(encoding="utf-8")
