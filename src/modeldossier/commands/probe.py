@@ -27,6 +27,9 @@ Examples:
 
   dossier probe --target vllm:MODEL --base-url http://gpu:8000/v1 --suite my.yaml --max-connections 64
 
+  dossier probe --target deepseek:deepseek-chat --suite censorship \
+      --judge openai:http://judge-host:8000/v1/JUDGE-MODEL          # + an LLM judge's second opinion
+
 Re-running the same command resumes from the transcript; answers are cached in OUT/cache/responses.sqlite.
 """
 
