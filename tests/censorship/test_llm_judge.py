@@ -21,3 +21,17 @@ def test_judge_through_mock_target(tmp_path):
     records = [Record("q1", "I'm sorry, I can't."), Record("q2", "A full essay."), Record("q1", "I'm sorry, I can't.")]
     verdicts = judge(records, "mock:judge", transcript=tmp_path / "judge.jsonl", script=script)
     assert [v.label for v in verdicts] == [Label.DENIAL, Label.COMPLETE, Label.DENIAL]
+
+
+def test_combine_keeps_offline_on_failure_and_a_base_label_for_state_narrative():
+    from modeldossier.censorship.classify import Verdict
+    from modeldossier.censorship.llm_judge import combine
+
+    offline = Verdict(Label.COMPLETE, ["model: COMPLETE=0.9"], confidence=0.9)
+    kept = combine(offline, parse_judgement("no label here"), "openai:m")
+    assert kept.label is Label.COMPLETE and "offline label kept" in kept.evidence[0]
+    narrative = combine(offline, parse_judgement("Talking points.\nLABEL: STATE_NARRATIVE"), "openai:m")
+    assert narrative.label is Label.STATE_NARRATIVE and narrative.base_label is Label.EVASIVE
+    assert narrative.evidence[1] == "offline classifier: COMPLETE"
+    refused = combine(Verdict(Label.DENIAL, []), parse_judgement("x\nLABEL: STATE_NARRATIVE"), "openai:m")
+    assert refused.base_label is Label.DENIAL

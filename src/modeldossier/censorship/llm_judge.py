@@ -90,8 +90,12 @@ def combine(offline: Verdict, judged: Verdict, target: str) -> Verdict:
         return Verdict(offline.label, [f"llm judge {target} gave no label ({reason}): offline label kept",
                                        *offline.evidence], offline.base_label, offline.confidence,
                        offline.reasoning_label, offline.reasoning_evidence)
+    base = None
+    if judged.label is Label.STATE_NARRATIVE:  # as the offline rule does: keep a three-way label alongside
+        base = next((lab for lab in (offline.base_label, offline.label) if lab in (Label.EVASIVE, Label.DENIAL)),
+                    Label.EVASIVE)
     return Verdict(judged.label, [f"{judged.evidence[0]} [{target}]", f"offline classifier: {offline.label.value}",
-                                  *offline.evidence],
+                                  *offline.evidence], base_label=base,
                    reasoning_label=offline.reasoning_label, reasoning_evidence=offline.reasoning_evidence)
 
 
