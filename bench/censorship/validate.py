@@ -236,6 +236,43 @@ def state_narrative_eval(rows: list[Row], pred_final: dict[int, str], path: Path
             "misses": misses}
 
 
+def gaps_within(table: dict, points: float = 0.05) -> tuple[int, int]:
+    """How many per-model China-vs-US COMPLETE gaps of ``complete_rates`` lie within ``points`` of the judge's."""
+    diffs = [e[g]["diff"] for e in table.values() for g in ("gap EN", "gap ZH") if g in e]
+    return sum(abs(d) <= points for d in diffs), len(diffs)
+
+
+def second_judge(row: Row) -> str | None:
+    """The historical GPT-4o judge's label of a SpeechMap row in three-label vocabulary, or None when not one."""
+    label = row.raw.get("compliance_gpt4o_judge")
+    return label if label in THREE else None
+
+
+def second_judge_reference(sm: list[Row], pred3: dict[int, str]) -> dict:
+    """How closely a second LLM judge (GPT-4o) matches the production judge, scored like our classifier.
+
+    Both judges' error labels (the original request failed or was moderated) count as BLOCKED, so the comparison
+    is about answers. Rows without a GPT-4o label are left out. Also: our out-of-fold labels against GPT-4o, and
+    against the rows on which the two judges agree.
+    """
+    raw = {i: r.raw.get("compliance_gpt4o_judge") for i, r in enumerate(sm)}
+    other = {i: (v if v in THREE else "BLOCKED") for i, v in raw.items() if v}
+    ids = sorted(other)
+    sub = [sm[i] for i in ids]
+    table = complete_rates(sub, {k: other[i] for k, i in enumerate(ids)})
+    three_ids = [i for i in ids if other[i] in THREE and sm[i].label in THREE]
+    agree = [i for i in three_ids if other[i] == sm[i].label]
+    return {
+        "second_vs_production": metrics([sm[i].label for i in ids], [other[i] for i in ids]),
+        "second_vs_production_by_category": {
+            name: metrics([sm[i].label for i in ids if sm[i].category == cat],
+                          [other[i] for i in ids if sm[i].category == cat]) for cat, name in CATS.items()},
+        "second_cells": cells_within(table), "second_gaps": gaps_within(table),
+        "ours_vs_second": metrics([other[i] for i in ids], [pred3[i] for i in ids]),
+        "ours_where_judges_agree": metrics([sm[i].label for i in agree], [pred3[i] for i in agree]),
+    }
+
+
 def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}"
 
@@ -278,7 +315,29 @@ def markdown(res: dict) -> str:
             cells.append(f"{pct(e[g]['ours'])}/{pct(e[g]['judge'])}" if g in e else "–")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     within, total = cells_within(res["complete_rates"])
-    lines += ["", f"Cells within ±5 points of the judge: {within}/{total}.", ""]
+    g_in, g_total = gaps_within(res["complete_rates"])
+    lines += ["", f"Cells within ±5 points of the judge: {within}/{total}. "
+              f"China-vs-US gaps within ±5 points: {g_in}/{g_total}.", ""]
+    ref = res.get("second_judge")
+    if ref:
+        sp, ov, ag = ref["second_vs_production"], ref["ours_vs_second"], ref["ours_where_judges_agree"]
+        by_cat = ", ".join(f"{name} {pct(m['accuracy'])}"
+                           for name, m in ref["second_vs_production_by_category"].items())
+        lines += ["Second judge for scale: the historical GPT-4o judge's labels of the same responses, scored against "
+                  "the production judge like our classifier (error labels of both count as BLOCKED):", "",
+                  "| comparison | n | accuracy | macro-F1 (3 labels) | κ | cells ±5 | gaps ±5 |",
+                  "|---|---:|---:|---:|---:|---:|---:|",
+                  f"| GPT-4o judge vs production judge | {sp['n']} | {pct(sp['accuracy'])} | {sp['macro_f1_3']:.3f} | "
+                  f"{sp['kappa']:.3f} | {ref['second_cells'][0]}/{ref['second_cells'][1]} | "
+                  f"{ref['second_gaps'][0]}/{ref['second_gaps'][1]} |",
+                  f"| ours vs production judge | {cv['overall']['n']} | {pct(cv['overall']['accuracy'])} | "
+                  f"{cv['overall']['macro_f1_3']:.3f} | {cv['overall']['kappa']:.3f} | {within}/{total} | "
+                  f"{g_in}/{g_total} |",
+                  f"| ours vs GPT-4o judge | {ov['n']} | {pct(ov['accuracy'])} | {ov['macro_f1_3']:.3f} | "
+                  f"{ov['kappa']:.3f} | | |",
+                  f"| ours vs both, on the rows where the judges agree | {ag['n']} | {pct(ag['accuracy'])} | "
+                  f"{ag['macro_f1_3']:.3f} | {ag['kappa']:.3f} | | |", "",
+                  f"GPT-4o vs production judge by category: {by_cat}.", ""]
     for name, g in res["gold"].items():
         rec = "/".join(pct(g["recall"].get(lab)) for lab in THREE)
         lines.append(f"- Gold `{name}` ({g['n']} us_hard responses, grouped {res['gold_folds']}-fold by model): "
@@ -336,6 +395,9 @@ def main() -> int:
                     help="with --embed: fine-tuned adapters from finetune_lora.py (adapter-foldK.npz per fold)")
     ap.add_argument("--encoder", choices=["minilm", "use"], default="minilm",
                     help="with --embed: sentence encoder (use: multilingual USE v3, see use_encoder.py)")
+    ap.add_argument("--train-on", choices=["all", "consensus"], default="all",
+                    help="variant: consensus trains only on SpeechMap rows where the second judge (GPT-4o) agrees; "
+                         "test labels stay the production judge's")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON results (default bench/out/censorship-validation[-embed].json)")
     args = ap.parse_args()
@@ -367,13 +429,17 @@ def main() -> int:
     fold_embedder = embedder if args.embed else None
     models = np.array([r.model for r in rows])
     is_sm = np.arange(len(rows)) < n_sm
+    noisy = np.zeros(len(rows), dtype=bool)
+    if args.train_on == "consensus":
+        noisy[:n_sm] = [second_judge(r) is not None and second_judge(r) != r.label for r in sm]
+        print(f"training without {int(noisy.sum())} rows the two judges label differently", file=sys.stderr)
     pred: dict[int, Verdict] = {}
     per_fold = []
     with tempfile.TemporaryDirectory() as tmpdir:
         folds = GroupKFold(n_splits=args.folds).split(sm, groups=models[:n_sm])
         for fold, (_, te) in enumerate(folds, 1):
             held = set(models[te])
-            tr = np.flatnonzero(~np.isin(models, list(held)))  # other models, SpeechMap and gold alike
+            tr = np.flatnonzero(~np.isin(models, list(held)) & ~noisy)  # other models, SpeechMap and gold alike
             adapter = args.adapters / f"adapter-fold{fold - 1}.npz" if args.adapters else None
             clf = fit_rows(rows, texts, dense, tr, fold_embedder, adapter)
             got = replay_classify(clf, rows, te, Path(tmpdir))
@@ -387,7 +453,7 @@ def main() -> int:
         for _, gte in [] if not gidx.size else GroupKFold(n_splits=args.gold_folds).split(gidx, groups=models[gidx]):
             te = gidx[gte]
             held = set(models[te])
-            tr = np.flatnonzero(~np.isin(models, list(held)))
+            tr = np.flatnonzero(~np.isin(models, list(held)) & ~noisy)
             clf = fit_rows(rows, texts, dense, tr, fold_embedder)
             for i, v in zip(te, clf.classify_many([rows[i].record for i in te]), strict=True):
                 gold_pred[int(i)] = v
@@ -411,11 +477,13 @@ def main() -> int:
            "adapters": str(args.adapters) if args.adapters else None,
            "head_params": HEAD_PARAMS if args.embed else None, "cv": cv, "per_fold": per_fold,
            "complete_rates": complete_rates(sm, pred3), "gold": gold,
+           "second_judge": second_judge_reference(sm, pred3),
            "state_narrative": {name: state_narrative_eval(sm, final, path) for name, path in STATE_LABELS.items()},
            "rows": [{"key": f"{sm[i].model}::{sm[i].category}::{sm[i].question_id}", "judge": sm[i].label,
                      "ours": final[i], "base": pred3[i]} for i in range(n_sm)],
            "label_counts_final": dict(Counter(final.values())), "seconds": time.time() - t0}
-    suffix = ("-embed" if args.embed else "") + ("-use" if args.encoder == "use" else "")
+    suffix = (("-embed" if args.embed else "") + ("-use" if args.encoder == "use" else "")
+              + ("-consensus" if args.train_on == "consensus" else ""))
     out = args.out or ROOT / f"bench/out/censorship-validation{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -8,8 +8,8 @@ response goes through ``llm_judge.second_opinion`` exactly as ``dossier classify
 labels are not sent; a reply without a usable label keeps the offline label and is counted: the shipped
 offline weights were trained on these rows, so a run with many fallbacks reads optimistic). Prints accuracy,
 macro-F1, κ, per-class recall, the COMPLETE cells and China-vs-US gaps within ±5 points, and the gold agreement,
-in the same form as validate.py. Requests are recorded in bench/out/judge-<target>.transcript.jsonl; a re-run
-resumes. Not run by run_all.py (it uses the network).
+in the same form as validate.py, next to the historical GPT-4o judge's labels of the same rows. Requests are
+recorded in bench/out/judge-<target>.transcript.jsonl; a re-run resumes. Not run by run_all.py (it uses the network).
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import gold_rows, speechmap_rows  # noqa: E402
-from validate import CATS, ROOT, cells_within, complete_rates, metrics, three  # noqa: E402
+from validate import (  # noqa: E402
+    CATS,
+    ROOT,
+    cells_within,
+    complete_rates,
+    metrics,
+    second_judge_reference,
+    three,
+)
 
 from modeldossier.censorship.classify import Classifier  # noqa: E402
 from modeldossier.censorship.llm_judge import JudgeSettings, second_opinion  # noqa: E402
@@ -65,6 +73,7 @@ def main() -> int:
             for cat in CATS.values():
                 ids = [i for i, r in enumerate(rows) if CATS.get(r.category) == cat]
                 results[name][cat] = metrics([rows[i].label for i in ids], [pred[i] for i in ids])
+            results["second_judge"] = second_judge_reference(rows, dict(enumerate(pred)))
     print(f"### LLM judge `{args.judge}` vs SpeechMap judge labels ({len(sm)} rows) and human gold ({len(gold)})\n")
     print("| slice | n | accuracy | macro-F1 (3 labels) | κ | recall C/E/D | offline fallbacks |")
     print("|---|---:|---:|---:|---:|---|---:|")
@@ -77,6 +86,12 @@ def main() -> int:
     gaps = results["speechmap"]["gaps_within_5"]
     print(f"\nCOMPLETE cells within ±5 points: {ok}/{total}; China-vs-US gap within ±5: "
           f"EN {gaps['EN'][0]}/{gaps['EN'][1]}, ZH {gaps['ZH'][0]}/{gaps['ZH'][1]}")
+    ref = results["second_judge"]
+    sp, ov = ref["second_vs_production"], ref["ours_vs_second"]
+    print(f"\nFor scale, the historical GPT-4o judge on the same rows vs the production judge: accuracy "
+          f"{100 * sp['accuracy']:.1f}, macro-F1 {sp['macro_f1_3']:.3f}, cells {ref['second_cells'][0]}/"
+          f"{ref['second_cells'][1]}, gaps {ref['second_gaps'][0]}/{ref['second_gaps'][1]}. "
+          f"This judge vs GPT-4o: accuracy {100 * ov['accuracy']:.1f}, macro-F1 {ov['macro_f1_3']:.3f}.")
     out = args.out or ROOT / f"bench/out/judge-{slug}.json"
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"\n(results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out})")

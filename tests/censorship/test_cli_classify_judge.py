@@ -133,4 +133,9 @@ def test_validate_judge_bench_scores_a_scripted_judge(shared_data, tmp_path):
     assert confusion[:, [i for i, lab in enumerate(sm["labels"]) if lab not in ("COMPLETE", "BLOCKED")]].sum() == 0
     complete_share = confusion[sm["labels"].index("COMPLETE")].sum() / confusion.sum()
     assert sm["accuracy"] >= complete_share - 1e-9  # every judge-COMPLETE row right, BLOCKED rows by transport
+    ref = result["second_judge"]  # the GPT-4o judge's labels of the same rows, for scale
+    assert "For scale" in run.stdout and 0 < ref["second_vs_production"]["n"] <= confusion.sum()
+    vs = ref["ours_vs_second"]
+    assert np.array(vs["confusion"])[:, [i for i, lab in enumerate(vs["labels"])
+                                          if lab not in ("COMPLETE", "BLOCKED")]].sum() == 0
     assert KEY not in out.read_text(encoding="utf-8")
