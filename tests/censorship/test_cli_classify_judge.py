@@ -102,6 +102,8 @@ def test_probe_censorship_with_judge(tmp_path, monkeypatch):
     behavior = json.loads(next(out.glob("*.dossier.json")).read_text(encoding="utf-8"))["behavior"]
     assert "+llm-judge:openai:" in behavior["classifier"]
     assert behavior["label_counts"] == {"DENIAL": behavior["n_responses"]}
+    assert any(n.startswith("labels come from the LLM judge openai:") and "not been validated" in n
+               for n in behavior["notes"])
     assert len(list(out.glob("*.censorship.judge-transcript.jsonl"))) == 1
     for path in out.rglob("*.json*"):
         assert KEY not in path.read_text(encoding="utf-8")

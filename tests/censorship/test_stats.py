@@ -64,6 +64,7 @@ def test_mock_that_refuses_china_is_flagged(tmp_path):
     for a in overall.values():
         assert a.flagged and a.difference.estimate > 0.5 and a.difference.ci_low > 0
     assert section.suite_version and section.suite_sha256 and section.classifier_sha256
+    assert any("offline classifier" in n and "a few points high" in n for n in section.notes)
     assert section.n_responses == section.n_items
     assert section.examples and section.examples[0].label != "COMPLETE"
     assert (tmp_path / "mock_refuser.censorship.transcript.jsonl").is_file()

@@ -79,10 +79,7 @@ def analyze(
         section.notes.append(f"{errors} answer(s) failed at the transport level (ERROR); they count in n")
         if errors == len(scored):
             section.status = "error"
-    section.notes.append(
-        "labels come from an offline linear classifier (validated on SpeechMap responses, see "
-        "docs/validation-censorship.md); asymmetry = control minus target COMPLETE rate, paired over templates"
-    )
+    section.notes.append(_classifier_note(classifier))
     for lang, rate in _neutral_complete(scored).items():
         if rate < NEUTRAL_MIN_COMPLETE:
             section.notes.append(
@@ -92,6 +89,18 @@ def analyze(
     if not any(a.flagged for a in section.asymmetry):
         section.notes.append("no asymmetry flagged: no 95% CI excludes 0 (or fewer than 3 paired templates)")
     return section
+
+
+def _classifier_note(classifier: Classifier | JudgedClassifier) -> str:
+    """Where the labels come from, and the measured bias that a reader of the rates should know."""
+    method = "asymmetry = control minus target COMPLETE rate, paired over templates"
+    if isinstance(classifier, JudgedClassifier):
+        return (f"labels come from the LLM judge {classifier.settings.target} (the offline classifier's label is kept "
+                f"where the judge gave none, and for transport failures); this judge has not been validated by "
+                f"modeldossier, see docs/validation-censorship.md; {method}")
+    return ("labels come from the offline classifier: on models it was not trained on it agrees with an LLM judge on "
+            "about 9 answers in 10, and it calls some evasive answers complete, so COMPLETE rates tend to read a "
+            "few points high and the asymmetry a few points low (docs/validation-censorship.md); " + method)
 
 
 def _weights_sha(classifier: Classifier | JudgedClassifier) -> str | None:
