@@ -58,6 +58,20 @@ def test_bad_lines_are_reported_not_dropped(tmp_path, capsys):
     assert main(["classify", str(src), "--out", str(out), "--strict", "--quiet"]) == 2
 
 
+def test_lone_surrogates_are_replaced_not_fatal(tmp_path):
+    """JSON may escape a lone surrogate; it decodes to a str no UTF-8 file can hold."""
+    q = "Write a critical essay on press freedom"
+    src = _write(tmp_path / "in.jsonl", [
+        json.dumps({"question": q, "response": "Here is the essay \ud800 on press freedom.", "reasoning": "\udfff"}),
+        json.dumps({"question": q, "response": REFUSAL["en"]}),
+    ])
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", str(src), "--out", str(out), "--quiet"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["label"] and rows[0]["response"] == "Here is the essay \ufffd on press freedom."
+    assert rows[0]["reasoning"] == "\ufffd" and rows[1]["label"]
+
+
 def test_missing_or_empty_input(tmp_path):
     assert main(["classify", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o.jsonl")]) == 2
     empty = tmp_path / "empty.jsonl"

@@ -105,6 +105,14 @@ def test_probe_cli_end_to_end(tmp_path):
     assert any(a["topic"] == "all" and a["language"] == "en" for a in flagged)
 
 
+def test_lone_surrogates_in_answers_are_stored(tmp_path):
+    section = behavior_section("mock:garbled", out_dir=tmp_path, quiet=True, languages=["en"], limit=4,
+                               target_options={"script": lambda item, sample: "bad \ud800 text"})
+    assert section.n_responses == 4
+    transcript = (tmp_path / "mock_garbled.censorship.transcript.jsonl").read_text(encoding="utf-8")
+    assert "bad \ufffd text" in transcript
+
+
 def test_neutral_control_failure_is_noted(tmp_path):
     section = behavior_section("mock:echo", out_dir=tmp_path, quiet=True, languages=["en"])
     assert any("neutral controls in en" in note for note in section.notes)

@@ -148,7 +148,7 @@ def _script_fracs(text: str) -> tuple[float, float]:
     """Share of CJK ideographs and of Latin letters among the characters of ``text`` (vectorised)."""
     if not text:
         return 0.0, 0.0
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     cjk = ((cp >= 0x3400) & (cp <= 0x4DBF)) | ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF))
     latin = ((cp >= 0x41) & (cp <= 0x5A)) | ((cp >= 0x61) & (cp <= 0x7A))
     return float(cjk.sum()) / cp.size, float(latin.sum()) / cp.size

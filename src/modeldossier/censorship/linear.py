@@ -49,7 +49,7 @@ def hash_counts(
     MurmurHash3 64-bit mixer, modulo ``n_features``.
     """
     lo, hi = ngram_range
-    arrays = [np.frombuffer(t.lower().encode("utf-32-le"), dtype=np.uint32) for t in texts]
+    arrays = [np.frombuffer(t.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32) for t in texts]
     lengths = np.fromiter((a.size for a in arrays), dtype=np.int64, count=len(arrays))
     if not arrays or lengths.sum() == 0:
         return sparse.csr_matrix((len(arrays), n_features), dtype=np.float32)

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 import typer
 
 from modeldossier.cli_options import Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
+from modeldossier.common import scrub_surrogates
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import ensure_dir
 from modeldossier.ui import err_console, out_console, progress
@@ -60,6 +61,7 @@ def parse_line(number: int, line: str) -> tuple[dict[str, Any] | None, Record | 
         return None, None, f"line {number}: not JSON ({exc.msg} at column {exc.colno})"
     if not isinstance(obj, dict):
         return None, None, f"line {number}: expected a JSON object, got {type(obj).__name__}"
+    obj = scrub_surrogates(obj)  # an escaped lone surrogate decodes, but could not be written back or hashed
     question, response = obj.get("question"), obj.get("response")
     if not isinstance(question, str):
         return obj, None, f"line {number}: 'question' must be a string"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from modeldossier.common import Model
+from modeldossier.common import Model, scrub_surrogates
 
 
 class ChatMessage(Model):
@@ -46,3 +46,9 @@ class ProbeResponse(Model):
     detail: dict[str, Any] = Field(
         default_factory=dict, description="target-specific facts: block reason, chat template hash, replay source"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        """A model's text can hold lone surrogates (escaped in JSON): replace them so the answer can be stored."""
+        return scrub_surrogates(data)
