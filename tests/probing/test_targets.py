@@ -164,3 +164,32 @@ def test_error_snippet_redacts_a_key_across_the_cut():
     with pytest.raises(TargetError) as info:
         target._parse(item, 0, HTTPResult(401, {}, body), 0.1)
     assert "sk-kkk" not in info.value.message and "***" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "content", "finish", "bad_body"),
+    [
+        (b'{"choices":[{"message":{"content":"ok"},"finish_reason":7}]}', "ok", "7", False),
+        (b'{"choices":[{"message":{"content":"x \\ud800 y"},"finish_reason":"stop"}]}', "x \ufffd y", "stop", False),
+        (b'{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}',
+         "ab", None, False),
+        (b'{"choices":[{"message":"hello","finish_reason":"stop"}]}', None, None, True),
+        (b'{"choices":{"a":1}}', None, None, True),
+        (b"[1, 2]", None, None, True),
+    ],
+)
+def test_odd_replies_parse_or_fail_as_bad_body(body, content, finish, bad_body):
+    from modeldossier.probing.base import TargetError
+    from modeldossier.probing.http11 import HTTPResult
+    from modeldossier.probing.models import ChatMessage, ProbeItem
+
+    target = OpenAICompatTarget(provider="openai", model="m", base_url="http://h/v1", api_key=None)
+    item = ProbeItem(id="a", messages=[ChatMessage(role="user", content="q")])
+    if bad_body:
+        with pytest.raises(TargetError) as info:
+            target._parse(item, 0, HTTPResult(200, {}, body), 0.1)
+        assert info.value.kind == "bad_body"
+        return
+    response = target._parse(item, 0, HTTPResult(200, {}, body), 0.1)
+    assert (response.content, response.finish_reason) == (content, finish)
+    response.model_dump_json()  # storable

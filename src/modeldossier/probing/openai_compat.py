@@ -206,6 +206,8 @@ class OpenAICompatTarget:
             data = json.loads(reply.body)
             choice = data["choices"][0]
             message = choice.get("message") or {}
+            if not isinstance(message, dict):
+                raise TypeError("message is not an object")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise TargetError(
                 f"bad response body (HTTP {status}): {self._snippet(reply)!r}",
@@ -218,6 +220,7 @@ class OpenAICompatTarget:
         if think:
             reasoning = f"{reasoning}\n\n{think}" if reasoning else think
         finish = choice.get("finish_reason")
+        finish = None if finish is None else str(finish)  # some servers send a number or an object
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
         return ProbeResponse(
             item_id=item.id,
