@@ -208,6 +208,25 @@ def test_replay_simple_published_format(tmp_path):
     assert out[0].content == "an answer"
 
 
+@pytest.mark.parametrize(
+    ("last_line", "message"),
+    [
+        ('{"id": "y", "question": "q2", "response": "ok", "finish_reason": {"a": 1}}',
+         "pub.jsonl:2: not a transcript line (finish_reason: Input should be a valid string)"),
+        ("[1, 2]", "pub.jsonl:2: not a transcript line (not an object)"),
+    ],
+)
+def test_replay_rejects_a_whole_bad_last_line(tmp_path, last_line, message):
+    """Only a torn (undecodable) last line is forgiven as an interrupted write; a complete bad one is an error."""
+    path = tmp_path / "pub.jsonl"
+    path.write_text('{"id": "x", "question": "q?", "response": "an answer"}\n' + last_line + "\n")
+    with pytest.raises(DossierError) as info:
+        parse_target(f"replay:{path}")
+    assert message in str(info.value)
+    path.write_text('{"id": "x", "question": "q?", "response": "an answer"}\n{"id": "y", "quest')
+    assert parse_target(f"replay:{path}").id == "replay:pub"
+
+
 def test_response_model_roundtrip():
     r = ProbeResponse(item_id="a", detail={"x": 1})
     assert ProbeResponse.model_validate_json(r.model_dump_json()) == r

@@ -183,9 +183,13 @@ class ReplayTarget:
                     source = (event.get("target") or {}).get("id") or source
                 item_id, question, sample, response = _replay_entry(event)
             except (ValueError, TypeError, ValidationError) as exc:
-                if number == len(lines):  # a torn last line from an interrupted run
-                    break
-                reason = str(exc).splitlines()[0]
+                if number == len(lines) and isinstance(exc, json.JSONDecodeError):
+                    break  # a torn last line from an interrupted run
+                if isinstance(exc, ValidationError):
+                    first = exc.errors()[0]
+                    reason = f"{'.'.join(map(str, first['loc'])) or 'line'}: {first['msg']}"
+                else:
+                    reason = str(exc).splitlines()[0]
                 raise DossierError(f"{self.path}:{number}: not a transcript line ({reason})") from None
             if response is None:
                 continue
