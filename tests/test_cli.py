@@ -72,3 +72,22 @@ def test_audit_bundled_model_writes_dossier_and_html(minilm_dir: Path, tmp_path:
     html = (tmp_path / "sentence-transformers__all-MiniLM-L6-v2.html").read_text()
     assert "sentence-transformers/all-MiniLM-L6-v2" in html
     json.loads(path.read_text())
+
+
+def test_rich_markup_in_names_and_values_is_printed_as_text(minilm_dir: Path, tmp_path: Path) -> None:
+    """A ``[/]`` in a path, a name or a model card is text, not a broken markup tag."""
+    missing = run_cli("report", str(tmp_path / "x[/]y.json"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "x[/]y.json" in missing.stderr and "internal error" not in missing.stderr
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text((minilm_dir / "config.json").read_text())
+    (model / "README.md").write_text('---\nbase_model: "[/]evil"\n---\n')
+    origin = run_cli("origin", str(model), "--offline")
+    assert origin.returncode == 0, origin.stderr
+    assert "[/]evil" in origin.stdout
+
+    audit = run_cli("audit", str(minilm_dir), "--offline", "--name", "[/]x [bold]", "--out", str(tmp_path / "o[/]"))
+    assert audit.returncode in (0, 1), audit.stderr
+    assert "[/]x [bold]" in audit.stdout and "internal error" not in audit.stderr

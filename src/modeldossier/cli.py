@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 import typer
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from modeldossier import __version__, commands
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DossierError as exc:
         if debug:
             traceback.print_exc()
-        console.print(f"[bold red]error:[/] {exc}", markup=True)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
         return EXIT_USAGE
     except TyperException as exc:  # typer's usage errors: bad option, missing argument, no command
         if debug:
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # typer has already printed the help
             return EXIT_USAGE
         hint = f" (see 'dossier {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-        console.print(f"[bold red]error:[/] {exc.format_message()}{hint}", markup=True)
+        console.print(f"[bold red]error:[/] {escape(exc.format_message() + hint)}", markup=True)
         return EXIT_USAGE
     except (typer.Abort, KeyboardInterrupt):
         console.print("[bold red]aborted[/]", markup=True)
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (re-run with --debug for details)",
+            f"[bold red]internal error:[/] {escape(f'{type(exc).__name__}: {exc}')} (re-run with --debug for details)",
             markup=True,
         )
         return EXIT_USAGE

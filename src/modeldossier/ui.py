@@ -16,13 +16,17 @@ from rich.progress import (
 
 
 def err_console(quiet: bool = False) -> Console:
-    """Console on stderr for status lines; silent when ``quiet``."""
-    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+    """Console on stderr for status lines; silent when ``quiet``.
+
+    Markup is off: printed text holds file names, model output and exception messages, where ``[/]`` would
+    break rich's parser. A caller that styles a line passes ``markup=True`` and escapes what it interpolates.
+    """
+    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True, markup=False)
 
 
 def out_console() -> Console:
-    """Console on stdout for results (tables, text reports)."""
-    return Console(highlight=False, soft_wrap=True)
+    """Console on stdout for results (tables, text reports); markup off, as in ``err_console``."""
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def progress(quiet: bool = False) -> Progress:
@@ -30,7 +34,7 @@ def progress(quiet: bool = False) -> Progress:
     console = err_console(quiet)
     return Progress(
         SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(show_speed=True),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
@@ -85,7 +86,7 @@ def register(app: typer.Typer) -> None:
             atomic_write_text(html_path, render_html(result))
             console.print(f"report:  {html_path}")
         for section, why in result.run.not_run.items():
-            console.print(f"[yellow]not run[/]: {section}: {why}")
+            console.print(f"[yellow]not run[/]: {escape(f'{section}: {why}')}", markup=True)
         if output_format is OutputFormat.JSON:
             typer.echo(result.to_json(), nl=False)
         else:

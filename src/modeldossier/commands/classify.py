@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from modeldossier.cli_options import Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
 from modeldossier.common import scrub_surrogates
@@ -259,9 +260,10 @@ def register(app: typer.Typer) -> None:
                                                 judge=settings)
         seconds = time.perf_counter() - started
         for problem in problems[:20]:
-            console.print(f"[yellow]bad input[/]: {problem}")
+            console.print(f"[yellow]bad input[/]: {escape(problem)}", markup=True)
         if len(problems) > 20:
-            console.print(f"[yellow]bad input[/]: ... and {len(problems) - 20} more (see 'input_error' in {out})")
+            console.print(f"[yellow]bad input[/]: ... and {len(problems) - 20} more "
+                          f"(see 'input_error' in {escape(str(out))})", markup=True)
         console.print(f"wrote {out} ({n_lines} line(s), {seconds:.2f} s)")
         summary = {"input": str(source), "output": str(out), "lines": n_lines, "labels": dict(counts),
                    "bad_lines": len(problems)}

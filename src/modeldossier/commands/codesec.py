@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from modeldossier import dossier as dossier_io
@@ -143,7 +144,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"answers:    {section.responses_file}")
         console.print(f"dossier:    {path}")
         for note in section.notes[3:]:
-            console.print(f"[yellow]note[/]: {note}")
+            console.print(f"[yellow]note[/]: {escape(note)}", markup=True)
         if output_format is OutputFormat.JSON:
             typer.echo(section.model_dump_json(indent=2))
         else:

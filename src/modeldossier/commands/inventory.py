@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from modeldossier import dossier as dossier_io
@@ -142,7 +143,7 @@ def register(app: typer.Typer) -> None:
                 _write_dossier(item, out, report.run)
             console.print(f"dossiers: {len(analysed)} in {out}")
         for note in report.notes:
-            console.print(f"[yellow]note[/]: {note}")
+            console.print(f"[yellow]note[/]: {escape(note)}", markup=True)
         if output_format is OutputFormat.JSON:
             typer.echo(report.to_json(), nl=False)
         else:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
@@ -68,7 +69,7 @@ def render(name: str, section: ProvenanceSection) -> None:
                   f"{section.observed_family or 'unknown'}"
                   + (f" (confidence {section.observed_confidence:.2f})" if section.observed_confidence else ""))
     table.add_row("base model", section.declared_base or "none named", "")
-    flag = {True: "[bold red]YES[/]", False: "no", None: "unknown"}[section.undeclared_derivative]
+    flag = {True: Text("YES", style="bold red"), False: "no", None: "unknown"}[section.undeclared_derivative]
     table.add_row("undeclared derivative", "", flag)
     table.add_row("author", section.author or "unknown", _country(section.author_country))
     table.add_row("lineage root", section.lineage_root or "unknown", _country(section.lineage_root_country))
@@ -85,8 +86,9 @@ def render(name: str, section: ProvenanceSection) -> None:
     for col in ("kind", "value", "source"):
         evidence.add_column(col, overflow="fold")
     for e in [*section.declared, *section.observed]:
-        value = str(e.value) if e.available else f"[yellow]unavailable[/]: {e.reason}"
-        evidence.add_row(e.kind, value[:160], e.source)
+        value = Text(str(e.value)[:160]) if e.available else Text.assemble(("unavailable", "yellow"),
+                                                                             f": {e.reason}"[:160])
+        evidence.add_row(e.kind, value, e.source)
     console.print(evidence)
     for note in section.notes:
         console.print(f"note: {note}")

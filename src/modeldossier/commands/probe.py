@@ -216,7 +216,8 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
         written = _write_dossier(endpoint_subject(target_spec, described), None, None, record, dossier, out)
         console.print(f"dossier:    {written}")
     if summary.overall.errors:
-        console.print(f"[yellow]{summary.overall.errors} request(s) failed[/]: re-run the same command to retry them")
+        console.print(f"[yellow]{summary.overall.errors} request(s) failed[/]: re-run the same command to retry them",
+                      markup=True)
     if output_format is OutputFormat.JSON:
         typer.echo(summary.model_dump_json(indent=2))
     else:
