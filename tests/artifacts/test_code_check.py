@@ -153,3 +153,17 @@ def test_source_is_never_executed(tmp_path):
     source = f"import os\nos.system('touch {marker}')\nopen({str(marker)!r}, 'w').write('x')\n"
     assert run(source)
     assert not marker.exists()
+
+
+def test_python_too_large_to_parse_is_checked_by_pattern_with_bounded_memory():
+    """Dense code over 1 MiB is not handed to ast.parse (about 600 bytes of memory per byte); patterns still fire."""
+    from modeldossier.artifacts.code_check import MAX_AST_BYTES
+
+    body = b"import os\n" + b"a=1;" * (MAX_AST_BYTES // 4) + b"\nos.system('id')\n"
+    findings = scan(io.BytesIO(body), "modeling_big.py", len(body))
+    rules = {f.rule_id: f for f in findings}
+    assert set(rules) == {"python.too_large", "python.unparsed.risky"}
+    assert rules["python.unparsed.risky"].severity is Severity.HIGH
+    assert rules["python.unparsed.risky"].location == "line 3"
+    benign = b"x = 1\n" * (MAX_AST_BYTES // 6 + 10)
+    assert [f.rule_id for f in scan(io.BytesIO(benign), "big.py", len(benign))] == ["python.too_large"]

@@ -11,6 +11,7 @@ import ast
 import json
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any, BinaryIO
 
 from modeldossier.artifacts.chat_template import check_template
@@ -19,6 +20,9 @@ from modeldossier.common import Severity
 
 FORMATS = ("python-source", "hf-config", "json")
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
+# ast.parse takes up to ~600 bytes of memory per source byte on dense code ("a=1;" repeated): parse at most
+# 1 MiB (real modeling files are far smaller); larger files up to MAX_SOURCE_BYTES are checked by pattern only.
+MAX_AST_BYTES = 1024 * 1024
 MAX_JSON_BYTES = 64 * 1024 * 1024
 _MAX_PER_RULE = 20
 
@@ -45,6 +49,11 @@ SECRET_PATHS = re.compile(r"\.ssh\b|id_rsa|id_ed25519|\.aws/credentials|\.aws\b|
                           r"huggingface/token|\.gnupg|\.npmrc|\.pypirc|[/\\]Cookies\b|Login Data|wallet\.dat", re.I)
 PERSIST_PATHS = re.compile(r"\.bashrc|\.zshrc|\.profile|authorized_keys|crontab|/etc/|site-packages|"
                            r"sitecustomize|usercustomize|\.pth\b|/usr/|/bin/|systemd|LaunchAgents|Startup", re.I)
+RISKY_CALL_TEXT = re.compile(
+    r"\b(?:exec|eval|compile|__import__|execfile|os\.(?:system|popen|exec\w*|spawn\w*|fork)|subprocess\.\w+|"
+    r"pty\.spawn|socket\.(?:socket|create_connection)|urllib\.request\.urlopen|requests\.(?:get|post|put)|"
+    r"marshal\.loads|pickle\.loads|dill\.loads|importlib\.import_module|ctypes\.\w+)\s*\("
+)
 SHELL_WORDS = re.compile(r"\b(curl|wget|bash|sh -c|nc |ncat|powershell|chmod \+x|rm -rf)\b", re.I)
 
 
@@ -152,7 +161,23 @@ def scan_python(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     raw = _read(stream, size, MAX_SOURCE_BYTES)
     if raw is None:
         return [_finding("python.too_large", Severity.MEDIUM, f"{size:,}-byte Python file not analysed", name, None)]
+    if len(raw) > MAX_AST_BYTES:
+        return _check_unparsed(raw.decode("utf-8", errors="replace"), name)
     return check_source(raw.decode("utf-8", errors="replace"), name)
+
+
+def _check_unparsed(source: str, name: str) -> list[Finding]:
+    """Pattern-only findings for a Python file too large to parse with bounded memory."""
+    out = [_finding("python.too_large", Severity.MEDIUM,
+                    f"{len(source):,}-character Python file not parsed (over {MAX_AST_BYTES // 2**20} MiB): "
+                    "checked by pattern only", name, None)]
+    for match in islice(RISKY_CALL_TEXT.finditer(source), _MAX_PER_RULE):
+        call = match.group(0).rstrip("( \t")
+        out.append(_finding("python.unparsed.risky", Severity.HIGH,
+                            f"names {call}() in a file too large to parse (pattern match, not confirmed by AST)",
+                            name, f"line {source.count(chr(10), 0, match.start()) + 1}",
+                            source[max(0, match.start() - 40): match.end() + 40]))
+    return out
 
 
 def check_source(source: str, name: str) -> list[Finding]:
