@@ -140,3 +140,13 @@ def test_fuzz_never_raises(tail, length, use_length):
     max_size=4))
 def test_fuzz_structured_headers_never_raise(header):
     run(build(header, b"\0" * 32))
+
+
+def test_absurd_numbers_are_findings_not_checker_errors():
+    huge_shape = {"a": {"dtype": "F32", "shape": [2**600, 2**600], "data_offsets": [0, 4]}}
+    found = run(build(huge_shape, b"\0" * 4))
+    assert "safetensors.tensor.size_mismatch" in {f.rule_id for f in found}
+    assert any("more than 2^" in f.message for f in found)
+    long_int = '{"a": {"dtype": "F32", "shape": [' + "9" * 5000 + '], "data_offsets": [0, 4]}}'
+    found = run(build(long_int, b"\0" * 4))
+    assert [f.rule_id for f in found] == ["malformed.safetensors.header"]

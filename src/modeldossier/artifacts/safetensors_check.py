@@ -82,6 +82,9 @@ def check_header(raw: bytes, name: str, size: int) -> list[Finding]:
     except RecursionError:
         return [_finding("malformed.safetensors.header", Severity.HIGH, "header JSON nests too deeply", name,
                          "offset 8")]
+    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit conversion limit
+        return [_finding("malformed.safetensors.header", Severity.MEDIUM,
+                         f"header JSON cannot be read: {str(exc)[:120]}", name, "offset 8")]
     if not isinstance(header, dict):
         return [_finding("malformed.safetensors.header", Severity.MEDIUM, "header JSON is not an object", name,
                          "offset 8")]
@@ -149,10 +152,15 @@ def _check_tensors(header: dict[str, Any], name: str, data_size: int) -> list[Fi
             if total_bits % 8 or expected != end - begin:
                 add("safetensors.tensor.size_mismatch", Severity.HIGH,
                     f"byte range holds {end - begin:,} bytes but dtype {dtype} x shape {shape} needs "
-                    f"{total_bits / 8:,.1f}", key, f"data_offsets={offsets}")
+                    f"{_bytes_text(total_bits)}", key, f"data_offsets={offsets}")
         ranges.append((begin, end, key))
     findings.extend(_check_layout(ranges, data_size, name, counts))
     return findings
+
+
+def _bytes_text(bits: int) -> str:
+    """``bits / 8`` for a message, without float overflow on absurd shapes."""
+    return f"{bits / 8:,.1f}" if bits < 2**80 else f"more than 2^{bits.bit_length() - 4} bytes"
 
 
 def _check_layout(ranges: list[tuple[int, int, str]], data_size: int, name: str,
