@@ -91,3 +91,24 @@ def test_rich_markup_in_names_and_values_is_printed_as_text(minilm_dir: Path, tm
     audit = run_cli("audit", str(minilm_dir), "--offline", "--name", "[/]x [bold]", "--out", str(tmp_path / "o[/]"))
     assert audit.returncode in (0, 1), audit.stderr
     assert "[/]x [bold]" in audit.stdout and "internal error" not in audit.stderr
+
+
+def test_an_empty_path_is_an_error_not_the_working_directory() -> None:
+    for command in ("scan", "origin", "audit"):
+        result = run_cli(command, "")
+        assert result.returncode == 2 and "empty path" in result.stderr, (command, result.stderr)
+
+
+def test_scan_text_and_json_with_a_non_utf8_file_name(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    with open(os.fsencode(folder) + b"/\xff\xfe.pkl", "wb") as fh:
+        fh.write(b"cos\nsystem\n(S'id'\ntR.")  # a finding, so the text output names the file
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    for fmt in ("text", "json"):
+        result = subprocess.run([sys.executable, "-m", "modeldossier.cli", "scan", str(folder), "-f", fmt],
+                                capture_output=True, text=True, timeout=120, env=env)
+        assert result.returncode == 1, result.stderr
+        assert "\\xff\\xfe.pkl" in result.stdout or "\\\\xff\\\\xfe.pkl" in result.stdout, result.stdout

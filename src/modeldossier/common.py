@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -34,19 +35,28 @@ _RANKS = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.L
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def map_strings(value: Any, fix: Callable[[str], str]) -> Any:
+    """``value`` with ``fix`` applied to every string in it, keys and nested lists and dicts included."""
+    if isinstance(value, str):
+        return fix(value)
+    if isinstance(value, dict):
+        return {map_strings(k, fix): map_strings(v, fix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_strings(v, fix) for v in value]
+    return value
+
+
+def _replace_surrogates(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
+
+
 def scrub_surrogates(value: Any) -> Any:
     """``value`` with every lone UTF-16 surrogate in its strings (nested lists and dicts too) replaced by U+FFFD.
 
     JSON may escape a lone surrogate (``"\\ud800"``) and Python decodes it, but no UTF-8 file can hold it: text
     from a model or an input file passes through here before it is stored or hashed.
     """
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
-    if isinstance(value, dict):
-        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub_surrogates(v) for v in value]
-    return value
+    return map_strings(value, _replace_surrogates)
 
 
 class Model(BaseModel):

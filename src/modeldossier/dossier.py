@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,16 +11,18 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from modeldossier.artifacts.models import ArtifactsSection
 from modeldossier.censorship.models import BehaviorSection
 from modeldossier.codesec.models import CodesecSection
 from modeldossier.common import Model
 from modeldossier.errors import DossierError
-from modeldossier.fsutil import atomic_write_text
+from modeldossier.fsutil import atomic_write_text, storable
 from modeldossier.provenance.models import ProvenanceSection
 
 SCHEMA_VERSION = 1
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # JSON text that may decode to a lone surrogate
 SECTIONS = ("artifacts", "provenance", "behavior", "codesec")
 # schema_version N -> a function turning a version-N document into version N+1 (v1 is the first released schema)
 MIGRATIONS: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = MappingProxyType({})
@@ -95,8 +98,14 @@ class Dossier(Model):
         return [name for name in SECTIONS if getattr(self, name) is not None]
 
     def to_json(self) -> str:
-        """Stable, human-readable JSON."""
-        return self.model_dump_json(indent=2, exclude_none=False) + "\n"
+        """Stable, human-readable JSON; lone surrogates (a non-UTF-8 file name) are made storable first."""
+        try:
+            try:
+                return self.model_dump_json(indent=2, exclude_none=False) + "\n"
+            except PydanticSerializationError:  # a lone surrogate: UTF-8 cannot hold it
+                return json.dumps(storable(self.model_dump(mode="json")), indent=2, ensure_ascii=False) + "\n"
+        except (ValueError, RecursionError) as exc:  # pydantic's "Maximum serialization depth exceeded"
+            raise DossierError(f"cannot write the dossier of {self.subject.name!r} as JSON: {exc}") from None
 
 
 def load(path: Path) -> Dossier:
@@ -110,8 +119,14 @@ def load(path: Path) -> Dossier:
         raise DossierError(f"cannot read dossier {path}: {exc}") from None
     try:
         data = json.loads(raw)
+        if _SURROGATE_ESCAPE.search(raw):
+            data = storable(data)
     except json.JSONDecodeError as exc:
         raise DossierError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise DossierError(f"{path} is not a usable dossier: its JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+        raise DossierError(f"{path} is not a usable dossier: {str(exc).split(';')[0]}") from None
     return from_data(data, source=str(path))
 
 
@@ -155,7 +170,8 @@ def merge(base: Dossier, update: Dossier, *, force: bool = False) -> Dossier:
 
     Run records accumulate; a section's 'not run' reason is dropped once the section exists.
     """
-    if not force and (base.subject.kind, base.subject.name) != (update.subject.kind, update.subject.name):
+    same = (base.subject.kind, storable(base.subject.name)) == (update.subject.kind, storable(update.subject.name))
+    if not force and not same:  # storable: a saved non-UTF-8 name (\xff) matches the one just scanned
         raise DossierError(
             f"cannot merge dossiers of different subjects: {base.subject.name!r} vs {update.subject.name!r}"
         )

@@ -4,17 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from modeldossier.common import map_strings, scrub_surrogates
 from modeldossier.errors import DossierError
 
 _CHUNK = 4 * 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+
+
+def _readable_bytes(match: re.Match[str]) -> str:
+    return match.group().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def storable(value: Any) -> Any:
+    """``value`` (a string, or lists and dicts of them) made fit for a UTF-8 file: no lone surrogates left.
+
+    Bytes of a non-UTF-8 file name, which Python decodes as surrogate escapes, read as ``\\xff``; any other lone
+    surrogate becomes U+FFFD. Values without surrogates come back as they are.
+    """
+    return map_strings(value, _storable_text)
+
+
+def _storable_text(text: str) -> str:
+    return scrub_surrogates(_ESCAPED_BYTES.sub(_readable_bytes, text)) if _SURROGATE.search(text) else text
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of it."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of it.
+
+    Lone surrogates (a non-UTF-8 file name in a report) are made storable first, see ``storable``.
+    """
+    atomic_write_bytes(path, storable(text).encode("utf-8"))
 
 
 def check_output_dir(path: Path) -> Path:

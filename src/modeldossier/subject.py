@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,15 +31,24 @@ class ResolvedSubject:
     root: Path | None
 
 
+def is_regular(path: Path) -> bool:
+    """True for a regular file or a symlink to one; False for FIFOs, sockets, devices, broken or looping links."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, RuntimeError):
+        return False
+
+
 def list_files(root: Path) -> list[Path]:
     """Regular files under ``root`` (or ``root`` itself), sorted, skipping VCS/cache folders and not following
-    directory symlinks (so a symlink loop cannot hang us)."""
+    directory symlinks (so a symlink loop cannot hang us). File symlinks count when their target is a regular
+    file; FIFOs, devices, sockets and broken or looping links are left out (the artifact scanner reports them)."""
     if root.is_file():
         return [root]
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        found.extend(Path(dirpath) / name for name in sorted(filenames))
+        found.extend(p for p in (Path(dirpath) / name for name in sorted(filenames)) if is_regular(p))
     return found
 
 
@@ -143,6 +153,8 @@ def resolve(
     on_file: Callable[[Path], None] | None = None,
 ) -> ResolvedSubject:
     """A local path when it exists, else a Hub id when it looks like one, else a clear error."""
+    if not ref:
+        raise DossierError("empty path")  # Path('') is '.', which would silently audit the working directory
     path = Path(ref).expanduser()
     if path.exists() or not HUB_ID.match(ref):
         return resolve_local(path, name=name, hash_files=hash_files, on_file=on_file)

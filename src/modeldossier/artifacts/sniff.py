@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
+import stat
 import struct
 from pathlib import Path
 from typing import BinaryIO
@@ -205,12 +207,18 @@ def _looks_like_python(text: str) -> bool:
 
 
 def is_gguf_file(path: Path) -> bool:
-    """True when the file starts with the GGUF magic (reads 4 bytes; False when unreadable)."""
+    """True when ``path`` is a regular file starting with the GGUF magic (reads 4 bytes; False when unreadable).
+
+    Opened non-blocking and checked with fstat, so a FIFO or device named `*.gguf` is never read (no hang)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(4) == b"GGUF"
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return stat.S_ISREG(os.fstat(fd).st_mode) and handle.read(4) == b"GGUF"
+        except OSError:
+            return False
 
 
 def sniff_bytes(data: bytes, name: str = "") -> str:

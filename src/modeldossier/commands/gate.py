@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from modeldossier.cli_options import Format, OutputFormat, Quiet
+from modeldossier.fsutil import storable
 from modeldossier.report.gate import evaluate
 from modeldossier.report.loading import load_dossier
 from modeldossier.report.policy import load_policy
@@ -40,9 +41,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         rules, digest = load_policy(policy)
         loaded = load_dossier(dossier)
-        result = evaluate(rules, loaded, policy_name=policy.name)
+        result = evaluate(rules, loaded, policy_name=storable(policy.name))  # a non-UTF-8 file name reads \xff
         if output_format is OutputFormat.JSON:
-            payload = {**result.to_dict(), "policy_file": str(policy), "policy_sha256": digest,
+            payload = {**result.to_dict(), "policy_file": storable(str(policy)), "policy_sha256": digest,
                        "policy_version": rules.version}
             typer.echo(json.dumps(payload, indent=2))
         else:

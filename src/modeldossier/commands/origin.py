@@ -111,6 +111,8 @@ def register(app: typer.Typer) -> None:
 
         console = err_console(quiet)
         record = runinfo.start_record("origin", {"model": model, "online": online})
+        if not model:
+            raise DossierError("empty path")  # Path('') is '.': never read the working directory by accident
         path = Path(model).expanduser()
         if path.exists():
             root, hub_id = path, None

@@ -17,6 +17,7 @@ from modeldossier.cli_options import DossierPath, FailOn, Quiet
 from modeldossier.common import Severity
 from modeldossier.dossier import Dossier, Subject, SubjectFile
 from modeldossier.errors import DossierError
+from modeldossier.fsutil import storable
 from modeldossier.subject import default_name
 from modeldossier.ui import err_console, out_console, progress
 
@@ -102,7 +103,7 @@ def print_text(section: ArtifactsSection) -> None:
         evidence = f"\n      evidence: {f.evidence}" if f.evidence else ""
         console.print(
             f"[{_STYLE[f.severity.value]}]{f.severity.value.upper():8}[/] "
-            + escape(f"{f.rule_id}  {f.file}{where}\n      {f.message}{evidence}"),
+            + escape(storable(f"{f.rule_id}  {f.file}{where}\n      {f.message}{evidence}")),
             markup=True, highlight=False,
         )
     worst = section.worst()
@@ -119,7 +120,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("scan", help=__doc__.split(":", 1)[1].strip() + "\n\n" + EXAMPLES, rich_help_panel="Audit")
     def scan(
-        paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (archives are opened).")],
+        paths: Annotated[list[str], typer.Argument(help="Files or folders to scan (archives are opened).")],
         output_format: Annotated[
             ScanFormat, typer.Option("--format", "-f", help="text, json, sarif (2.1.0) or cyclonedx (1.6).")
         ] = ScanFormat.TEXT,
@@ -133,18 +134,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from modeldossier.artifacts.scanner import ScanLimits, scan_section
 
-        for path in paths:
+        if "" in paths:
+            raise DossierError("empty path")  # Path('') is '.': never scan the working directory by accident
+        files = [Path(p) for p in paths]
+        for path in files:
             if not path.exists() and not path.is_symlink():
                 raise DossierError(f"no such file or directory: {path}")
-        record = runinfo.start_record("scan", {"paths": [str(p) for p in paths], "hash": hash_files,
+        record = runinfo.start_record("scan", {"paths": [str(p) for p in files], "hash": hash_files,
                                                "fail_on": fail_on.value})
         with progress(quiet) as bar:
             task = bar.add_task("scanning", total=None)
             section = scan_section(
-                paths, quiet=quiet, hash_files=hash_files, limits=ScanLimits(seconds_per_file=seconds_per_file),
+                files, quiet=quiet, hash_files=hash_files, limits=ScanLimits(seconds_per_file=seconds_per_file),
                 progress=lambda name, size: bar.update(task, advance=1, description=Path(name).name[:40]),
             )
-        subject = make_subject(paths, section)
+        subject = make_subject(files, section)
         if dossier_path is not None:
             from modeldossier.pipeline import section_data_files
 
@@ -154,7 +158,7 @@ def register(app: typer.Typer) -> None:
             dossier_io.save_merged(result, dossier_path)
             err_console(quiet).print(f"dossier: {dossier_path}")
         if output_format is ScanFormat.JSON:
-            typer.echo(json.dumps(json_document(section, subject), indent=2))
+            typer.echo(json.dumps(storable(json_document(section, subject)), indent=2))
         elif output_format is ScanFormat.TEXT:
             print_text(section)
         else:

@@ -64,8 +64,9 @@ def normalized(config: dict[str, Any]) -> dict[str, Any]:
         out["num_key_value_heads"] = out["num_attention_heads"]
     if isinstance(config.get("model_type"), str):
         out["model_type"] = config["model_type"]
-    if isinstance(config.get("rope_theta"), int | float) and not isinstance(config.get("rope_theta"), bool):
-        out["rope_theta"] = float(config["rope_theta"])
+    rope = config.get("rope_theta")
+    if isinstance(rope, int | float) and not isinstance(rope, bool) and abs(rope) < 1e300:  # float(10**400) raises
+        out["rope_theta"] = float(rope)
     return out
 
 

@@ -23,6 +23,8 @@ from modeldossier.provenance.models import Evidence
 MAX_JSON = 16 * 1024 * 1024
 MAX_CARD = 2 * 1024 * 1024
 MAX_GGUF_FILES = 8
+MAX_VALUE = 8 * 1024  # characters of JSON kept for one evidence value
+MAX_DEPTH = 32  # list/dict nesting kept for one evidence value
 CARD_KEYS = ("base_model", "base_model_relation", "license", "license_name", "datasets", "language",
              "library_name", "pipeline_tag", "model_creator", "model_name")
 CONFIG_KEYS = ("architectures", "model_type", "_name_or_path", "vocab_size", "hidden_size", "num_hidden_layers",
@@ -88,13 +90,13 @@ def read_card(path: Path, out: Declared) -> None:
         if not match:
             out.evidence.append(_unavailable("model_card.metadata", source, "no YAML front matter in the card"))
             return
-        meta = yaml.safe_load(match.group(1))
+        meta = _load_yaml(match.group(1))
         if meta is None:
             meta = {}
         if not isinstance(meta, dict):
             raise ValueError("front matter is not a mapping")
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
+        reason = _one_line(exc)
         out.evidence.append(_unavailable("model_card.metadata", source, f"unreadable card metadata: {reason}"))
         return
     for key in CARD_KEYS:
@@ -111,20 +113,73 @@ def read_card(path: Path, out: Declared) -> None:
         out.evidence.append(_unavailable("model_card.base_model", source, "the card names no base_model"))
 
 
-def _jsonable(value: Any) -> Any:
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error message, at most 200 characters (the type name when it has none)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _load_yaml(text: str) -> Any:
+    """Card front matter as plain data; ValueError when a collection is aliased (a "billion laughs" card would
+    expand to gigabytes), RecursionError when nested too deeply. Same compose-then-check idea as
+    report/policy.py."""
+    loader = yaml.SafeLoader(text)
     try:
-        json.dumps(value)
-        return value
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, yaml.ScalarNode):
+                continue
+            if id(current) in seen:
+                raise ValueError("YAML anchors/aliases of lists or mappings are not read")
+            seen.add(id(current))
+            for item in current.value:
+                stack.extend(item if isinstance(item, tuple) else (item,))
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` when it is JSON data of at most MAX_VALUE characters, else a short string in its place."""
+    try:
+        text = json.dumps(value)
+    except RecursionError:
+        return "(value nested too deeply)"
     except (TypeError, ValueError):
-        return str(value)
+        try:
+            value = text = str(value)
+        except (RecursionError, ValueError):
+            return f"({type(value).__name__} value)"
+    if len(text) > MAX_VALUE:
+        return text[:MAX_VALUE] + f"… ({len(text)} characters)"
+    return text if _too_deep(value) else value  # the dossier's JSON writer refuses deep nesting
+
+
+def _too_deep(value: Any) -> bool:
+    """True when lists/dicts in ``value`` nest deeper than MAX_DEPTH (walks a small value, no recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth >= MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def read_json_file(path: Path, prefix: str, keys: tuple[str, ...], out: Declared) -> dict[str, Any] | None:
     """Selected keys of a JSON config file as evidence; None (and an unavailable entry) when unreadable."""
     try:
         data = _read_json(path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        out.evidence.append(_unavailable(prefix, path.name, f"unreadable: {str(exc)[:200]}"))
+    except (OSError, ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        out.evidence.append(_unavailable(prefix, path.name, f"unreadable: {_one_line(exc)}"))
         return None
     for key in keys:
         if key in data and data[key] is not None:

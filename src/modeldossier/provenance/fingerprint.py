@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +24,7 @@ from modeldossier.provenance.models import TokenizerFingerprint
 
 CHKHSH_FILE = "chkhsh_table.json"
 MAX_TOKENIZER_JSON = 256 * 1024 * 1024
+MAX_VOCAB_IDS = 10_000_000  # a token id above this (or far above the vocabulary's size) is not a real vocabulary
 
 # Pre-tokenizer split patterns for GGUF `tokenizer.ggml.pre` values, as written in the models' tokenizer.json.
 # Used only to rebuild a tokenizer from a GGUF vocabulary; anything else falls back to GPT-2's byte-level split.
@@ -95,35 +98,74 @@ class Vocab:
     meta: dict[str, Any] | None = None
 
 
+@contextmanager
+def library_errors(what: str) -> Iterator[None]:
+    """Turn any error raised inside the block (the `tokenizers` library raises bare Exception, TypeError or
+    OverflowError for bad input, and PanicException when it panics) into a one-line DossierError starting with
+    ``what``."""
+    try:
+        yield
+    except (DossierError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # also pyo3's PanicException (a BaseException) from a Rust panic in tokenizers
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise DossierError(f"{what}: {first}") from None
+
+
 def _tokenizer_from_json(path: Path):
     from tokenizers import Tokenizer
 
     size = path.stat().st_size
     if size > MAX_TOKENIZER_JSON:
         raise DossierError(f"{path.name} is {size} bytes, above the {MAX_TOKENIZER_JSON}-byte limit")
-    try:
+    with library_errors(f"{path.name} is not a readable tokenizer.json"):
         return Tokenizer.from_file(str(path))
-    except Exception as exc:  # tokenizers raises bare Exception for any malformed file
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DossierError(f"{path.name} is not a readable tokenizer.json: {first[:200]}") from None
 
 
 def vocab_from_tokenizer(tokenizer, source: str) -> Vocab:
-    """Token list by id from a `tokenizers.Tokenizer` (added tokens included)."""
+    """Token list by id from a `tokenizers.Tokenizer` (added tokens included); DossierError when the ids are
+    far beyond the number of tokens (a sparse id like 4e9 would need gigabytes)."""
     mapping = tokenizer.get_vocab(with_added_tokens=True)
     size = max(mapping.values(), default=-1) + 1
+    if size > min(MAX_VOCAB_IDS, 4 * len(mapping) + 1024):
+        raise DossierError(f"{Path(source).name}: token id {size - 1} is far above the vocabulary's "
+                           f"{len(mapping)} tokens")
     tokens: list[str | None] = [None] * size
     for token, idx in mapping.items():
         tokens[idx] = token
     return Vocab(tokens=tokens, source=source, origin="tokenizer.json", model=type(tokenizer.model).__name__)
 
 
+def _check_templates(tokenizer) -> None:
+    """DossierError when a TemplateProcessing step would make `tokenizers` panic on a single sequence (it names
+    sequence B or an undefined special token): the panic is caught, but Rust prints a backtrace first."""
+    processor = tokenizer.post_processor
+    if processor is None:
+        return
+    with library_errors("unreadable post-processor"):
+        stack = [json.loads(processor.__getstate__())]
+    while stack:
+        step = stack.pop()
+        if not isinstance(step, dict):
+            continue
+        stack.extend(step.get("processors") or [])
+        if step.get("type") != "TemplateProcessing":
+            continue
+        defined = step.get("special_tokens") or {}
+        for piece in step.get("single") or []:
+            seq, special = (piece.get("Sequence"), piece.get("SpecialToken")) if isinstance(piece, dict) else ({}, {})
+            if (seq and seq.get("id") != "A") or (special and special.get("id") not in defined):
+                raise DossierError(f"the tokenizer's post-processor template is broken ({str(piece)[:80]})")
+
+
 def _fingerprint(tokenizer, vocab: Vocab, notes: list[str]) -> TokenizerFingerprint:
     text = probe_text()
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    with_special = tokenizer.encode(text, add_special_tokens=True).ids
-    raw = tokenizer.encode(text, add_special_tokens=False).ids
+    _check_templates(tokenizer)
+    with library_errors("the tokenizer cannot encode the probe text"):
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        with_special = tokenizer.encode(text, add_special_tokens=True).ids
+        raw = tokenizer.encode(text, add_special_tokens=False).ids
     framing = framing_of(with_special, raw)
     digest = hash_ids(with_special)
     row = lookup_chkhsh(digest) or lookup_chkhsh(hash_ids(raw))
@@ -142,21 +184,37 @@ def _fingerprint(tokenizer, vocab: Vocab, notes: list[str]) -> TokenizerFingerpr
     )
 
 
+def _vocab_only(vocab: Vocab, note: str) -> TokenizerFingerprint:
+    """A fingerprint of the vocabulary alone (no chkhsh), when the tokenizer cannot be built or run."""
+    return TokenizerFingerprint(source=vocab.source, origin=vocab.origin,  # type: ignore[arg-type]
+                                tokenizer_model=vocab.model, vocab_size=len(vocab.tokens),
+                                tokens_hash=tokens_hash(vocab.tokens), notes=[note])
+
+
 def fingerprint_tokenizer_json(path: Path) -> tuple[TokenizerFingerprint, Vocab]:
-    """Fingerprint and vocabulary of a Hugging Face `tokenizer.json`; DossierError when unreadable."""
+    """Fingerprint and vocabulary of a Hugging Face `tokenizer.json`; DossierError when unreadable. A tokenizer
+    that loads but cannot encode (e.g. its unk token is missing) gets a vocabulary-only fingerprint."""
     path = Path(path)
     tokenizer = _tokenizer_from_json(path)
-    vocab = vocab_from_tokenizer(tokenizer, str(path))
-    return _fingerprint(tokenizer, vocab, []), vocab
+    with library_errors(f"{path.name} is not a readable tokenizer.json"):
+        vocab = vocab_from_tokenizer(tokenizer, str(path))
+    try:
+        return _fingerprint(tokenizer, vocab, []), vocab
+    except DossierError as exc:
+        return _vocab_only(vocab, str(exc)), vocab
 
 
 def gguf_vocab(path: Path, meta: dict[str, Any] | None = None) -> Vocab:
-    """The vocabulary stored in a GGUF file; DossierError when it has none."""
+    """The vocabulary stored in a GGUF file; DossierError when it has none or it is not a list of strings.
+    A `tokenizer.ggml.model` that is not a string is ignored."""
     meta = meta if meta is not None else read_metadata(Path(path))
     tokens = meta.get("tokenizer.ggml.tokens")
     if not isinstance(tokens, list) or not tokens:
         raise DossierError(f"{Path(path).name} holds no tokenizer vocabulary (no tokenizer.ggml.tokens)")
+    if not all(isinstance(t, str) for t in tokens):
+        raise DossierError(f"{Path(path).name}: tokenizer.ggml.tokens is not a list of strings")
     model = meta.get("tokenizer.ggml.model")
+    model = model if isinstance(model, str) else None
     tokens = [_unphantom(t) for t in tokens] if model == "bert" else list(tokens)
     return Vocab(tokens=tokens, source=str(path), origin="gguf", model=model, meta=meta)
 
@@ -168,23 +226,51 @@ def _unphantom(token: str) -> str:
     return token[1:] if token.startswith("▁") else "##" + token
 
 
+def _typed_list(meta: dict[str, Any], key: str, kinds: type | tuple[type, ...], what: str) -> list[Any] | None:
+    """``meta[key]`` when it is a list of ``kinds`` items, None when absent; DossierError for any other value."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, kinds) for v in value):
+        raise DossierError(f"{key} is not a list of {what}")
+    return value
+
+
+def _token_id(meta: dict[str, Any], key: str, n: int, notes: list[str]) -> int | None:
+    """``meta[key]`` when it is an id in [0, n); None (with a note when present) otherwise."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < n:
+        return value
+    notes.append(f"{key}={str(value)[:40]!r} ignored: not a token id of this {n}-token vocabulary")
+    return None
+
+
 def tokenizer_from_gguf(vocab: Vocab):
     """Rebuild a `tokenizers.Tokenizer` from a GGUF vocabulary (gpt2 BPE, llama SPM or bert WordPiece).
 
     The BPE pre-tokenizer is known only for a few `tokenizer.ggml.pre` values; others use GPT-2's split, and SPM
     vocabularies become a Unigram model over the stored scores, so ids may differ from the original tokenizer.
-    Returns (tokenizer, notes).
+    Returns (tokenizer, notes); DossierError when the metadata has the wrong types or the library refuses it.
     """
+    with library_errors(f"tokenizer cannot be rebuilt from GGUF ({vocab.model})"):
+        return _rebuild(vocab)
+
+
+def _rebuild(vocab: Vocab):
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
 
     meta = vocab.meta or {}
     tokens = [t or "" for t in vocab.tokens]
-    types = meta.get("tokenizer.ggml.token_type") or []
+    types = _typed_list(meta, "tokenizer.ggml.token_type", int, "integers") or []
     pre = meta.get("tokenizer.ggml.pre")
+    pre = pre if isinstance(pre, str) else None
     notes: list[str] = []
     kind = vocab.model
     if kind == "gpt2":
-        merges = [tuple(m.split(" ", 1)) for m in meta.get("tokenizer.ggml.merges") or [] if " " in m]
+        pairs = _typed_list(meta, "tokenizer.ggml.merges", str, "strings") or []
+        merges = [tuple(m.split(" ", 1)) for m in pairs if " " in m]
         ids = {t: i for i, t in enumerate(tokens)}
         tok = Tokenizer(models.BPE(vocab=ids, merges=merges, ignore_merges=pre in _SPLITS))
         if pre in _SPLITS:
@@ -197,8 +283,8 @@ def tokenizer_from_gguf(vocab: Vocab):
             notes.append(f"pre-tokenizer {pre!r} not modelled: GPT-2 byte-level split used (ids may differ)")
         tok.decoder = decoders.ByteLevel()
     elif kind == "llama":
-        scores = meta.get("tokenizer.ggml.scores") or [0.0] * len(tokens)
-        unk = meta.get("tokenizer.ggml.unknown_token_id", 0)
+        scores = _typed_list(meta, "tokenizer.ggml.scores", (int, float), "numbers") or [0.0] * len(tokens)
+        unk = _token_id(meta, "tokenizer.ggml.unknown_token_id", len(tokens), notes) or 0
         tok = Tokenizer(models.Unigram([(t, float(s)) for t, s in zip(tokens, scores, strict=False)],
                                        unk_id=unk, byte_fallback=True))
         tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
@@ -208,54 +294,58 @@ def tokenizer_from_gguf(vocab: Vocab):
         tok = Tokenizer(models.WordPiece(vocab=ids, unk_token="[UNK]"))  # noqa: S106
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    elif kind is None:
+        raise DossierError("tokenizer.ggml.model is missing or not a string: tokenizer not rebuilt")
     else:
         raise DossierError(f"tokenizer model {kind!r} cannot be rebuilt from GGUF")
     special = [AddedToken(tokens[i], special=True, normalized=False)
                for i, t in enumerate(types) if t in (_CONTROL, _USER_DEFINED) and i < len(tokens) and tokens[i]]
     if special:
         tok.add_special_tokens(special)
-    _add_framing(tok, tokens, meta, kind)
+    _add_framing(tok, tokens, meta, kind, notes)
     return tok, notes
 
 
-def _add_framing(tok, tokens: list[str], meta: dict[str, Any], kind: str | None) -> None:
+def _add_framing(tok, tokens: list[str], meta: dict[str, Any], kind: str | None, notes: list[str]) -> None:
     from tokenizers import processors
 
-    bos, eos = meta.get("tokenizer.ggml.bos_token_id"), meta.get("tokenizer.ggml.eos_token_id")
+    def token_id(key: str, default: str | None = None) -> int | None:
+        found = _token_id(meta, f"tokenizer.ggml.{key}", len(tokens), notes)
+        return tokens.index(default) if found is None and default in tokens else found
+
     if kind == "bert":
-        cls = meta.get("tokenizer.ggml.cls_token_id", tokens.index("[CLS]") if "[CLS]" in tokens else None)
-        sep = meta.get("tokenizer.ggml.seperator_token_id", tokens.index("[SEP]") if "[SEP]" in tokens else None)
+        cls, sep = token_id("cls_token_id", "[CLS]"), token_id("seperator_token_id", "[SEP]")
         if cls is not None and sep is not None:
             tok.post_processor = processors.BertProcessing((tokens[sep], sep), (tokens[cls], cls))
         return
+    bos, eos = token_id("bos_token_id"), token_id("eos_token_id")
     add_bos = meta.get("tokenizer.ggml.add_bos_token", kind == "llama")
     add_eos = meta.get("tokenizer.ggml.add_eos_token", False)
+    # named BOS/EOS in the template: token text such as "$B" or "a b" would otherwise be parsed as template syntax
     pieces, special = [], []
-    if add_bos and bos is not None and bos < len(tokens):
-        pieces.append(tokens[bos])
-        special.append((tokens[bos], bos))
+    if add_bos and bos is not None:
+        pieces.append("BOS")
+        special.append({"id": "BOS", "ids": [bos], "tokens": [tokens[bos]]})
     pieces.append("$A")
-    if add_eos and eos is not None and eos < len(tokens):
-        pieces.append(tokens[eos])
-        special.append((tokens[eos], eos))
+    if add_eos and eos is not None:
+        pieces.append("EOS")
+        special.append({"id": "EOS", "ids": [eos], "tokens": [tokens[eos]]})
     if special:
-        tok.post_processor = processors.TemplateProcessing(single=" ".join(pieces), special_tokens=special)
+        tok.post_processor = processors.TemplateProcessing(single=pieces, special_tokens=special)
 
 
 def fingerprint_gguf(path: Path, meta: dict[str, Any] | None = None) -> tuple[TokenizerFingerprint, Vocab]:
-    """Fingerprint and vocabulary of a GGUF file's tokenizer; DossierError when it has no vocabulary."""
+    """Fingerprint and vocabulary of a GGUF file's tokenizer; DossierError when it has no vocabulary. When the
+    tokenizer cannot be rebuilt or run from the metadata, the fingerprint covers the vocabulary only."""
     vocab = gguf_vocab(path, meta)
     try:
         tokenizer, notes = tokenizer_from_gguf(vocab)
+        fp = _fingerprint(tokenizer, vocab, notes)
     except DossierError as exc:
-        fp = TokenizerFingerprint(source=str(path), origin="gguf", tokenizer_model=vocab.model,
-                                  vocab_size=len(vocab.tokens), tokens_hash=tokens_hash(vocab.tokens),
-                                  notes=[str(exc)])
-        return fp, vocab
-    fp = _fingerprint(tokenizer, vocab, notes)
+        return _vocab_only(vocab, str(exc)), vocab
     declared_pre = (vocab.meta or {}).get("tokenizer.ggml.pre")
     if declared_pre:
-        fp.notes.append(f"GGUF declares tokenizer.ggml.pre={declared_pre!r}")
+        fp.notes.append(f"GGUF declares tokenizer.ggml.pre={str(declared_pre)[:80]!r}")
     return fp, vocab
 
 

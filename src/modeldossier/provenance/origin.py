@@ -69,7 +69,17 @@ def _rel(path: Path, root: Path | None) -> str:
     return path.name
 
 
+def _reason(exc: Exception) -> str:
+    """A one-line reason for unavailable evidence: a DossierError's message, else the error type and first line
+    (a third-party tokenizer library may raise anything for a malformed vocabulary)."""
+    if isinstance(exc, DossierError):
+        return str(exc)
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"tokenizer could not be read ({type(exc).__name__}{': ' + first if first else ''})"
+
+
 def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSection) -> list[fingerprint.Vocab]:
+    """Fingerprint the tokenizer file and each distinct GGUF vocabulary; a failure becomes unavailable evidence."""
     vocabs = []
     if declared.tokenizer_json is not None:
         source, read = declared.tokenizer_json, fingerprint.fingerprint_tokenizer_json
@@ -81,9 +91,9 @@ def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSect
             fp.source = voc.source = _rel(source, root)
             section.fingerprints.append(fp)
             vocabs.append(voc)
-        except DossierError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure here is unavailable evidence, never a crash
             section.observed.append(Evidence(kind="tokenizer.fingerprint", source=source.name,
-                                             available=False, reason=str(exc)))
+                                             available=False, reason=_reason(exc)))
     elif root is not None and root.is_dir():
         section.observed.append(Evidence(kind="tokenizer.fingerprint", source="tokenizer.json", available=False,
                                          reason="no tokenizer.json, tokenizer.model or vocab.txt found"))
@@ -100,9 +110,9 @@ def _fingerprints(declared: Declared, root: Path | None, section: ProvenanceSect
             fp.source = voc.source = seen[digest] = _rel(path, root)
             section.fingerprints.append(fp)
             vocabs.append(voc)
-        except DossierError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure here is unavailable evidence, never a crash
             section.observed.append(Evidence(kind="gguf.vocabulary", source=_rel(path, root), available=False,
-                                             reason=str(exc)))
+                                             reason=_reason(exc)))
     return vocabs
 
 

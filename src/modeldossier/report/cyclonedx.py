@@ -8,6 +8,7 @@ from typing import Any
 from modeldossier import __version__
 from modeldossier.artifacts.models import ArtifactsSection
 from modeldossier.dossier import Subject, utc_now
+from modeldossier.fsutil import storable
 from modeldossier.report.artifact_files import alias_map, canonical, file_entries
 
 SPEC_VERSION = "1.6"
@@ -49,7 +50,7 @@ def _model_component(subject: Subject | None) -> dict[str, Any]:
 
 
 def render_cyclonedx(section: ArtifactsSection, subject: Subject | None = None) -> dict[str, Any]:
-    """A CycloneDX 1.6 JSON BOM (as a dict) for the scanned model."""
+    """A CycloneDX 1.6 JSON BOM (as a dict) for the scanned model; its strings are ``storable`` (UTF-8-safe)."""
     aliases = alias_map(subject)
     files = _file_components(section, subject, aliases)
     vulnerabilities = []
@@ -87,4 +88,4 @@ def render_cyclonedx(section: ArtifactsSection, subject: Subject | None = None) 
         bom["vulnerabilities"] = vulnerabilities
     if section.notes:
         bom["metadata"]["properties"] = [{"name": "modeldossier:note", "value": n} for n in section.notes]
-    return bom
+    return storable(bom)

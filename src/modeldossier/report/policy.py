@@ -18,6 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from modeldossier.common import Model, Severity
 from modeldossier.errors import DossierError
+from modeldossier.fsutil import storable
 
 POLICY_VERSION = 1
 MAX_POLICY_BYTES = 1_000_000
@@ -123,7 +124,7 @@ def _construct(
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 raise DossierError(f"{src}:{key_node.start_mark.line + 1}: keys must be plain names")
-            key = ctor.construct_object(key_node)
+            key = _scalar(key_node, ctor, src)
             if key in out:
                 raise DossierError(f"{src}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
             lines[(*path, key)] = key_node.start_mark.line + 1
@@ -133,7 +134,23 @@ def _construct(
         return out
     if isinstance(node, SequenceNode):
         return [_construct(item, (*path, i), lines, ctor, src, seen) for i, item in enumerate(node.value)]
-    return ctor.construct_object(node)
+    return _scalar(node, ctor, src)
+
+
+def _scalar(node: Node, ctor: SafeConstructor, src: str) -> Any:
+    """The value of a scalar; a DossierError with its line when its tag cannot read it (``!!int abc``, month 13)."""
+    try:
+        value = ctor.construct_object(node)
+        hash(value)  # a key must be hashable; !!set or !!map on a scalar gives an empty, never-filled container
+    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+        text = str(node.value)
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        reason = "not in the form it needs" if isinstance(exc, AttributeError | LookupError) else str(exc).split(";")[0]
+        raise DossierError(
+            f"{src}:{node.start_mark.line + 1}: cannot read {shown!r} as {node.tag.rsplit(':', 1)[-1]}: {reason} "
+            "(quote it to keep it as text)"
+        ) from None
+    return value
 
 
 def _line_for(loc: tuple[Any, ...], lines: dict[LinePath, int]) -> int:
@@ -153,6 +170,8 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
         raise DossierError(f"{source}:{line}: not valid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise DossierError(f"{source}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise DossierError(f"{source}: not valid YAML: nested too deeply") from None
     if node is None:
         raise DossierError(f"{source}:1: the policy is empty (expected a mapping with 'version: {POLICY_VERSION}')")
     if not isinstance(node, MappingNode):
@@ -160,10 +179,12 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
         raise DossierError(f"{source}:{line}: a policy is a mapping (key: value), not a list or text")
     lines: dict[LinePath, int] = {}
     try:
-        data = _construct(node, (), lines, SafeConstructor(), source, set())
+        data = storable(_construct(node, (), lines, SafeConstructor(), source, set()))
     except ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise DossierError(f"{source}:{line}: {exc.problem}") from None
+    except RecursionError:
+        raise DossierError(f"{source}: the policy is nested too deeply") from None
     version = data.get("version")
     if version is not None and version != POLICY_VERSION:
         raise DossierError(

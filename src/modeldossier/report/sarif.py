@@ -13,6 +13,7 @@ from modeldossier.artifacts.format_rules import load_catalogue
 from modeldossier.artifacts.models import ArtifactsSection, Finding
 from modeldossier.common import Severity
 from modeldossier.dossier import Subject
+from modeldossier.fsutil import storable
 from modeldossier.report.artifact_files import alias_map, canonical, file_entries
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -39,8 +40,16 @@ def _uri(path: str) -> str:
     """A relative URI reference for a file path (archive members keep their ``!/`` style suffix readable)."""
     posix = path.replace("\\", "/")
     if PurePosixPath(posix).is_absolute():
-        return "file://" + quote(posix)
-    return quote(posix, safe="/:!@")
+        return "file://" + _quote(posix, "/")
+    return _quote(posix, "/:!@")
+
+
+def _quote(text: str, safe: str) -> str:
+    """Percent-encode ``text``; a non-UTF-8 file name (surrogate escapes) as its original bytes (``%FF``)."""
+    try:
+        return quote(text, safe=safe, errors="surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return quote(storable(text), safe=safe)
 
 
 def _root_uri(subject: Subject | None) -> str | None:
@@ -74,7 +83,7 @@ def _location(finding: Finding, aliases: dict[str, str]) -> dict[str, Any]:
 
 def _fingerprint(finding: Finding) -> str:
     key = "|".join([finding.rule_id, finding.file, finding.location or "", finding.evidence or ""])
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(storable(key).encode("utf-8")).hexdigest()
 
 
 def _rules(findings: list[Finding]) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -124,7 +133,10 @@ def _artifact_location(path: str, aliases: dict[str, str]) -> dict[str, Any]:
 
 
 def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run: the rules that fired, one result per finding, and the scanned files."""
+    """A SARIF 2.1.0 log with one run: the rules that fired, one result per finding, and the scanned files.
+
+    Its strings are ``storable`` (no lone surrogates), so any JSON writer can write it as UTF-8.
+    """
     findings = section.findings
     aliases = alias_map(subject)
     rules, index = _rules(findings)
@@ -167,4 +179,4 @@ def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> d
             run["properties"]["revision"] = subject.revision
     if section.allowlist_version:
         run.setdefault("properties", {})["allowlistVersion"] = section.allowlist_version
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    return storable({"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]})

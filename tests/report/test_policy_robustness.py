@@ -1,0 +1,59 @@
+"""Malformed gate policies (bad typed scalars, huge integers, deep nesting, lone surrogates): one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from modeldossier.cli import main
+from modeldossier.errors import DossierError
+from modeldossier.report.policy import parse_policy
+
+from .factories import full_dossier
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("version: 1\nname: 2020-13-45\n", "p.yaml:2: cannot read '2020-13-45' as timestamp"),
+        ("version: 1\nname: !!int abc\n", "p.yaml:2: cannot read 'abc' as int"),
+        ("version: 1\nname: !!float abc\n", "p.yaml:2: cannot read 'abc' as float"),
+        ("version: 1\nname: !!bool abc\n", "p.yaml:2: cannot read 'abc' as bool"),
+        ("version: 1\nname: !!timestamp 2020-99-99\n", "p.yaml:2: cannot read '2020-99-99' as timestamp"),
+        ("version: 1\nname: !!timestamp ''\n", "p.yaml:2: cannot read '' as timestamp"),
+        ("version: 1\n!!timestamp 2020-99-99: x\n", "p.yaml:2: cannot read"),
+        ("version: 1\n!!set abc: x\n", "p.yaml:2: cannot read 'abc' as set"),
+        ("version: " + "9" * 5000 + "\n", "p.yaml:1: cannot read '9999"),
+        ("version: 1\nname: " + "[" * 5000 + "]" * 5000 + "\n", "p.yaml: not valid YAML: nested too deeply"),
+    ],
+)
+def test_bad_scalars_and_deep_nesting_are_policy_errors(text: str, where: str) -> None:
+    with pytest.raises(DossierError) as info:
+        parse_policy(text, "p.yaml")
+    message = str(info.value)
+    assert message.startswith(where), message
+    assert "\n" not in message and len(message) < 300
+
+
+def test_lone_surrogate_in_policy_is_replaced() -> None:
+    assert parse_policy('version: 1\nname: "\\ud800x"\n').name == "\ufffdx"
+
+
+def test_gate_cli_bad_policy_exits_2_without_internal_error(tmp_path, capsys) -> None:
+    dossier = tmp_path / "m.dossier.json"
+    dossier.write_text(full_dossier().to_json(), encoding="utf-8")
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nname: 2020-13-45\n", encoding="utf-8")
+    assert main(["gate", str(dossier), "-p", str(policy)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "internal error" not in err and "p.yaml:2:" in err and len(err.splitlines()) == 1
+
+
+def test_gate_text_output_with_surrogate_policy_name_is_utf8(tmp_path, capsys) -> None:
+    dossier = tmp_path / "m.dossier.json"
+    dossier.write_text(full_dossier().to_json(), encoding="utf-8")
+    policy = tmp_path / "p.yaml"
+    policy.write_text('version: 1\nname: "\\ud800"\nrequired_sections: [artifacts]\n', encoding="utf-8")
+    assert main(["gate", str(dossier), "-p", str(policy)]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")  # no lone surrogate reaches the terminal
+    assert "against policy \ufffd" in out
