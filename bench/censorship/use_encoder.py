@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -29,11 +29,17 @@ class UseEncoder:
         self.dim = 512
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), BATCH):
-            out[start : start + BATCH] = self.model.encode(list(texts[start : start + BATCH]))
-            print(f"\r{min(start + BATCH, len(texts))}/{len(texts)}", end="", file=sys.stderr, flush=True)
-        return out
+        return encode_in_batches(self.model.encode, texts, self.dim, BATCH)
+
+
+def encode_in_batches(encode: Callable[[list[str]], np.ndarray], texts: Sequence[str], dim: int,
+                      batch: int) -> np.ndarray:
+    """(n, dim) vectors from ``encode`` called on batches of ``texts``, with a count on stderr."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for start in range(0, len(texts), batch):
+        out[start : start + batch] = encode(list(texts[start : start + batch]))
+        print(f"\r{min(start + batch, len(texts))}/{len(texts)}", end="", file=sys.stderr, flush=True)
+    return out
 
 
 def available() -> bool:

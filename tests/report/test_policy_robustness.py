@@ -38,22 +38,23 @@ def test_lone_surrogate_in_policy_is_replaced() -> None:
     assert parse_policy('version: 1\nname: "\\ud800x"\n').name == "\ufffdx"
 
 
-def test_gate_cli_bad_policy_exits_2_without_internal_error(tmp_path, capsys) -> None:
+def _gate(tmp_path, policy_text: str) -> int:
+    """Run ``dossier gate`` on a full dossier with this policy text."""
     dossier = tmp_path / "m.dossier.json"
     dossier.write_text(full_dossier().to_json(), encoding="utf-8")
     policy = tmp_path / "p.yaml"
-    policy.write_text("version: 1\nname: 2020-13-45\n", encoding="utf-8")
-    assert main(["gate", str(dossier), "-p", str(policy)]) == 2
+    policy.write_text(policy_text, encoding="utf-8")
+    return main(["gate", str(dossier), "-p", str(policy)])
+
+
+def test_gate_cli_bad_policy_exits_2_without_internal_error(tmp_path, capsys) -> None:
+    assert _gate(tmp_path, "version: 1\nname: 2020-13-45\n") == 2
     err = capsys.readouterr().err.strip()
     assert "internal error" not in err and "p.yaml:2:" in err and len(err.splitlines()) == 1
 
 
 def test_gate_text_output_with_surrogate_policy_name_is_utf8(tmp_path, capsys) -> None:
-    dossier = tmp_path / "m.dossier.json"
-    dossier.write_text(full_dossier().to_json(), encoding="utf-8")
-    policy = tmp_path / "p.yaml"
-    policy.write_text('version: 1\nname: "\\ud800"\nrequired_sections: [artifacts]\n', encoding="utf-8")
-    assert main(["gate", str(dossier), "-p", str(policy)]) == 0
+    assert _gate(tmp_path, 'version: 1\nname: "\\ud800"\nrequired_sections: [artifacts]\n') == 0
     out = capsys.readouterr().out
     out.encode("utf-8")  # no lone surrogate reaches the terminal
     assert "against policy \ufffd" in out
