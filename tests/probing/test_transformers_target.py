@@ -69,7 +69,8 @@ BUILD = textwrap.dedent(
 
 
 def _can_import(python: str) -> bool:
-    probe = "import torch, transformers, tokenizers"
+    """torch and transformers, and the product's own dependencies (the CLI runs under that interpreter)."""
+    probe = "import torch, transformers, tokenizers, scipy, pydantic, typer, httpx, jinja2, yaml"
     try:
         return subprocess.run([python, "-c", probe], capture_output=True, timeout=300).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -90,8 +91,8 @@ def transformers_python() -> str | None:
 def python() -> str:
     found = transformers_python()
     if found is None:
-        pytest.skip("no interpreter with torch + transformers (set TRANSFORMERS_PYTHON or install them into "
-                    ".bench-venv: pip install torch==2.13.0 transformers==5.23.0)")
+        pytest.skip("no interpreter with torch + transformers and the project's dependencies (set "
+                    "TRANSFORMERS_PYTHON, or: .bench-venv/bin/pip install -e . torch==2.13.0 transformers==5.23.0)")
     return found
 
 
