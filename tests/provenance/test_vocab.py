@@ -91,3 +91,9 @@ def test_extended_vocab_is_reuse_and_shuffled_is_not(gguf_vocabs):
     shuffled = sorted(t or "" for t in base.tokens)  # same token set, new ids: shared ancestry only
     top = compare_all(SubjectVocab.from_tokens(shuffled))[0]
     assert top.relation == "shared-ancestry" and top.set_overlap > 0.95
+
+
+def test_a_toy_vocabulary_does_not_claim_reuse():
+    """Six tokens that happen to sit at BERT's first ids are too few sampled positions to call it reuse."""
+    matches = compare_all(SubjectVocab.from_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b"]))
+    assert all(m.relation == "unrelated" for m in matches)

@@ -26,6 +26,7 @@ SKETCHES_FILE = "vocab_sketches.npz"
 SKETCH_K = 2048
 POSITIONS = 2048
 REUSE = 0.99
+MIN_POSITIONS = 32  # sampled ids inside both vocabularies needed to estimate the same-id fraction
 SHARED = 0.5
 
 
@@ -120,6 +121,8 @@ def compare_sketch(subject: SubjectVocab, ref: Reference) -> VocabMatch:
     matches = int(np.count_nonzero(subject.hashes[ref.pos_ids[valid]] == ref.pos_hashes[valid]))
     matched_ids = matches / max(len(ref.pos_ids), 1) * n_ref
     positional = min(1.0, matched_ids / max(min(n_sub, n_ref), 1))
+    if np.count_nonzero(valid) < MIN_POSITIONS:  # a toy vocabulary: a few matching ids say nothing
+        positional = 0.0
     identical = subject.tokens_hash is not None and subject.tokens_hash == ref.info["tokens_hash"]
     return VocabMatch(reference=ref.name, family=ref.info["family"], set_overlap=round(jaccard, 4),
                       positional_overlap=round(positional, 4),
