@@ -12,7 +12,7 @@ from modeldossier.censorship.classify import CLASSIFIER_ID, Classifier, Label, R
 from modeldossier.censorship.llm_judge import JudgedClassifier, JudgeSettings
 from modeldossier.censorship.models import BehaviorSection, Evidence, KeyFactResult
 from modeldossier.censorship.stats import Scored, asymmetry, cells
-from modeldossier.fsutil import sha256_file
+from modeldossier.fsutil import ensure_dir, sha256_file
 from modeldossier.probing.models import ProbeItem, ProbeResponse
 from modeldossier.stats import wilson
 
@@ -187,7 +187,7 @@ def behavior_section(
         parse_target(judge, **(judge_options or {}))  # fail before asking the model anything
     described = target.describe()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     transcript = out_dir / f"{_slug(str(described.get('id', target_spec)))}.censorship.transcript.jsonl"
     response_cache = ResponseCache(out_dir / "cache" / "responses.sqlite") if cache else None
     try:

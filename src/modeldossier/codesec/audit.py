@@ -19,7 +19,7 @@ from modeldossier.codesec.design import PLACEMENTS, Design, build_items, load_de
 from modeldossier.codesec.extract import Extraction, extract
 from modeldossier.codesec.models import AnalyzerStatus, CodesecSection, JudgeSignal
 from modeldossier.errors import DossierError
-from modeldossier.fsutil import atomic_write_text, sha256_file
+from modeldossier.fsutil import atomic_write_text, ensure_dir, sha256_file
 from modeldossier.probing.models import ProbeResponse
 
 # Fixed decoding settings: sampled (several answers per prompt), long enough for a full handler.
@@ -253,7 +253,7 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     items = build_items(design, tasks + cse_tasks, contexts, languages=languages, placements=placements)
     target = options.get("target") or parse_target(target_spec, **(options.get("target_options") or {}))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     stem = _slug(getattr(target, "id", target_spec))
     transcript = out_dir / f"{stem}.codesec.transcript.jsonl"
     params = {**DECODING, **(options.get("params") or {})}

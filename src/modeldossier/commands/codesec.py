@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         contexts: Annotated[
             list[str] | None, typer.Option("--contexts", "-c", help="Context ids (comma list); default all.")
         ] = None,
-        samples: Annotated[int, typer.Option(min=1, help="Answers per task x context (sampled).")] = 5,
+        samples: Annotated[int, typer.Option(min=1, max=10_000, help="Answers per task x context (sampled).")] = 5,
         languages: Annotated[
             list[str] | None, typer.Option("--languages", "-l", help="Prompt languages: en, zh (comma list).")
         ] = None,

@@ -13,9 +13,10 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
 from modeldossier.commands.audit import slug
+from modeldossier.common import scrub_surrogates
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
-from modeldossier.fsutil import atomic_write_text
+from modeldossier.fsutil import atomic_write_text, ensure_dir
 from modeldossier.ui import err_console, out_console
 
 EXAMPLES = """
@@ -45,7 +46,7 @@ def parse_params(values: list[str] | None) -> dict[str, Any]:
             params[key.strip()] = json.loads(raw)
         except ValueError:
             params[key.strip()] = raw
-    return params
+    return scrub_surrogates(params)
 
 
 def split_list(values: list[str] | None) -> list[str] | None:
@@ -76,7 +77,7 @@ def register(app: typer.Typer) -> None:
     def probe(
         target: Annotated[str, typer.Option("--target", "-t", help="provider:model, e.g. openai:http://h:8000/v1/M")],
         suite: Annotated[str, typer.Option("--suite", "-s", help="Suite name (e.g. censorship) or YAML file.")],
-        samples: Annotated[int, typer.Option(min=1, help="Answers per item (sampled generations).")] = 1,
+        samples: Annotated[int, typer.Option(min=1, max=10_000, help="Answers per item (sampled generations).")] = 1,
         languages: Annotated[
             list[str] | None, typer.Option("--languages", "-l", help="Only these languages (comma list).")
         ] = None,
@@ -186,7 +187,7 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
                           timeout=options["timeout"])
     described = target.describe()
     record.data_files.append(runinfo.data_file(loaded.path, name=f"suite:{loaded.name}", version=loaded.version))
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     stem = f"{slug(target.id)}.{slug(loaded.name)}"
     transcript = out / f"{stem}.transcript.jsonl"
     cache = ResponseCache(out / "cache" / "responses.sqlite") if options["cache"] else None

@@ -30,7 +30,7 @@ def parse_month(value: str | None, flag: str) -> date | None:
     if value is None:
         return None
     match = _MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise DossierError(f"{flag} must be a month like 2024-08, got {value!r}")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
@@ -48,7 +48,7 @@ def by_country(con: duckdb.DuckDBPyConnection) -> list[CountryShare]:
     """Each country's models and downloads among windowed models, with shares of the totals."""
     rows = con.execute(
         """
-        SELECT country, count(*) AS n, sum(downloads)::BIGINT AS d, sum(downloads_all_time)::BIGINT AS da,
+        SELECT country, count(*) AS n, sum(downloads)::HUGEINT AS d, sum(downloads_all_time)::HUGEINT AS da,
                count(*) / sum(count(*)) OVER () AS n_share,
                sum(downloads) / nullif(sum(sum(downloads)) OVER (), 0) AS d_share,
                sum(downloads_all_time) / nullif(sum(sum(downloads_all_time)) OVER (), 0) AS da_share
@@ -66,7 +66,7 @@ def by_month(con: duckdb.DuckDBPyConnection) -> list[MonthShare]:
     """Each (created month, country) with its share of that month's downloads."""
     rows = con.execute(
         """
-        SELECT month, country, count(*), sum(downloads)::BIGINT, sum(downloads_all_time)::BIGINT,
+        SELECT month, country, count(*), sum(downloads)::HUGEINT, sum(downloads_all_time)::HUGEINT,
                sum(downloads) / nullif(sum(sum(downloads)) OVER (PARTITION BY month), 0),
                sum(downloads_all_time) / nullif(sum(sum(downloads_all_time)) OVER (PARTITION BY month), 0)
         FROM win GROUP BY month, country ORDER BY month, sum(downloads) DESC, country
@@ -86,7 +86,7 @@ def build_families(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE fam AS
         SELECT root, any_value(root_country) AS country, bool_and(root_in_snapshot) AS in_snapshot,
                count(*) AS n, count(*) FILTER (WHERE depth > 0) AS deriv,
-               sum(downloads)::BIGINT AS d, sum(downloads_all_time)::BIGINT AS da
+               sum(downloads)::HUGEINT AS d, sum(downloads_all_time)::HUGEINT AS da
         FROM win GROUP BY root
         """
     )

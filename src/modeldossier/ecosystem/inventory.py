@@ -163,7 +163,11 @@ def discover_hf_cache(cache: Path) -> list[Candidate]:
         blobs = repo / "blobs"
         if blobs.is_dir():
             for blob in sorted(blobs.glob("*.incomplete")):
-                cand.issues.append(f"partial download: blobs/{blob.name} ({blob.stat().st_size} bytes so far)")
+                try:
+                    so_far = f"{blob.stat().st_size} bytes so far"
+                except OSError:  # a broken link: the download left nothing readable
+                    so_far = "size unknown"
+                cand.issues.append(f"partial download: blobs/{blob.name} ({so_far})")
         ref = repo / "refs" / "main"
         snapshots = repo / "snapshots"
         revision = None
@@ -238,7 +242,7 @@ def discover_ollama(store: Path) -> list[Candidate]:
         cand = Candidate(source="ollama", name=_ollama_name(parts), root=None)
         try:
             manifest = _read_manifest(path)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             cand.issues.append(f"unreadable manifest {path.relative_to(store)}: {exc}")
             found.append(cand)
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from modeldossier.common import scrub_surrogates
 from modeldossier.probing.models import ProbeItem, ProbeResponse
 
 
@@ -26,6 +27,7 @@ class TargetError(Exception):
         retry_after: float | None = None,
         kind: str = "error",
     ) -> None:
+        message = scrub_surrogates(message)  # a reply's text may hold a lone surrogate; messages are stored
         super().__init__(message)
         self.message = message
         self.status = status

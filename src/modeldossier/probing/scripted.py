@@ -36,13 +36,17 @@ def _to_response(value: Any, item: ProbeItem, sample: int) -> ProbeResponse:
         return ProbeResponse(item_id=item.id, sample=sample, content=value, finish_reason="stop", http_status=200)
     if isinstance(value, Mapping):
         if "fail" in value:
-            fail = value["fail"] or {}
+            fail = value["fail"] if isinstance(value["fail"], Mapping) else {}
+            status, retry_after = fail.get("status"), fail.get("retry_after")
+            number = (int, float)
+            if not (status is None or type(status) is int) or not (retry_after is None or type(retry_after) in number):
+                raise DossierError("mock script: 'fail' needs an integer 'status' and a number 'retry_after'")
             raise TargetError(
                 str(fail.get("message", "scripted failure")),
-                status=fail.get("status"),
+                status=status,
                 retryable=bool(fail.get("retryable", False)),
                 fatal=bool(fail.get("fatal", False)),
-                retry_after=fail.get("retry_after"),
+                retry_after=retry_after,
                 kind=str(fail.get("kind", "scripted")),
             )
         unknown = set(value) - _RESPONSE_FIELDS

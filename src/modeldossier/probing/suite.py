@@ -34,6 +34,7 @@ from modeldossier.common import Model
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import sha256_file
 from modeldossier.probing.models import ChatMessage, ProbeItem
+from modeldossier.safeyaml import safe_yaml
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 _MAX_BYTES = 64 * 1024 * 1024
@@ -140,7 +141,11 @@ def _parse(path: Path) -> tuple[Any, yaml.Node | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise DossierError(f"cannot read suite {path}: {exc}") from None
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return safe_yaml(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except ValueError as exc:  # a list or mapping aliased: expanding it could take gigabytes
+        raise DossierError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise DossierError(f"{path}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

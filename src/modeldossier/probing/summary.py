@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
@@ -74,7 +75,7 @@ def summarize(responses: list[ProbeResponse], *, target: str, suite: str, **fact
     for r in responses:
         languages.setdefault(str(r.metadata.get("language", "")), []).append(r)
     latencies = [r.latency_s for r in responses if r.latency_s is not None and not r.cached]
-    tokens = sum(int((r.usage or {}).get("completion_tokens") or 0) for r in responses)
+    tokens = sum(_tokens(r.usage) for r in responses)
     return ProbeSummary(
         target=target,
         suite=suite,
@@ -87,3 +88,11 @@ def summarize(responses: list[ProbeResponse], *, target: str, suite: str, **fact
         errors=dict(Counter((r.error or "")[:80] for r in responses if r.error is not None)),
         **facts,
     )
+
+
+def _tokens(usage: dict[str, Any] | None) -> int:
+    """``completion_tokens`` when the server sent a finite number, else 0 (servers send odd things)."""
+    value = (usage or {}).get("completion_tokens")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0
+    return max(0, int(value))

@@ -19,6 +19,7 @@ from modeldossier.artifacts.sniff import is_gguf_file
 from modeldossier.errors import DossierError
 from modeldossier.provenance.gguf_meta import read_metadata
 from modeldossier.provenance.models import Evidence
+from modeldossier.safeyaml import safe_yaml
 
 MAX_JSON = 16 * 1024 * 1024
 MAX_CARD = 2 * 1024 * 1024
@@ -90,7 +91,7 @@ def read_card(path: Path, out: Declared) -> None:
         if not match:
             out.evidence.append(_unavailable("model_card.metadata", source, "no YAML front matter in the card"))
             return
-        meta = _load_yaml(match.group(1))
+        meta = safe_yaml(match.group(1))
         if meta is None:
             meta = {}
         if not isinstance(meta, dict):
@@ -119,31 +120,6 @@ def _one_line(exc: BaseException) -> str:
         return "nested too deeply"
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def _load_yaml(text: str) -> Any:
-    """Card front matter as plain data; ValueError when a collection is aliased (a "billion laughs" card would
-    expand to gigabytes), RecursionError when nested too deeply. Same compose-then-check idea as
-    report/policy.py."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        seen: set[int] = set()
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, yaml.ScalarNode):
-                continue
-            if id(current) in seen:
-                raise ValueError("YAML anchors/aliases of lists or mappings are not read")
-            seen.add(id(current))
-            for item in current.value:
-                stack.extend(item if isinstance(item, tuple) else (item,))
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
 
 
 def _jsonable(value: Any) -> Any:
