@@ -102,3 +102,8 @@ def test_key_facts(shipped):
     assert suite_mod.check_facts(shipped, "tiananmen", "zh-Hans", zh)["date"] is True
     assert suite_mod.check_facts(shipped, "kent_state", "en", "On May 4, 1970, guardsmen killed 4 students.") == {
         "date": True, "deaths_in_range": True}
+
+
+def test_an_unknown_language_is_an_error_not_an_empty_run():
+    with pytest.raises(DossierError, match="has no language xx"):
+        suite_mod.items(suite_mod.load(), languages=["en", "xx"])

@@ -116,6 +116,10 @@ def items(suite: Suite, *, languages: list[str] | None = None) -> list[ProbeItem
     """Expand templates x subjects x languages (+ neutral controls) into probe items with analysis metadata."""
     data = suite.data
     wanted = set(languages or suite.languages)
+    unknown = sorted(wanted - set(suite.languages))
+    if unknown:
+        raise DossierError(f"the {suite.name} suite has no language {', '.join(unknown)} "
+                           f"(it has {', '.join(suite.languages)})")
     out: list[ProbeItem] = []
     for t in data["templates"]:
         for lang in t["languages"]:
