@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modeldossier import __version__
-from modeldossier.artifacts import containers, pickle_scan, sniff
+from modeldossier.artifacts import config_check, containers, pickle_scan, sniff
 from modeldossier.artifacts.allowlist import Allowlist, load_allowlist
 from modeldossier.artifacts.models import ArtifactsSection, FileReport, Finding
 from modeldossier.common import Severity
@@ -45,6 +45,7 @@ CHECKERS: dict[str, str] = {
     "chat-template": "modeldossier.artifacts.code_check",
 }
 PASSIVE_FORMATS = frozenset({"json", "text", "binary", "empty"})
+CONFIG_FORMATS = frozenset({"json", "text", "hf-config"})  # may hold `_target_` instantiation configs
 SKIP_DIRS = frozenset({".git", ".cache", "__pycache__"})
 TORCHSCRIPT_PREFIXES = ("__torch__",)
 Progress = Callable[[str, int], None]
@@ -165,9 +166,12 @@ class _Context:
             return containers.scan_compressed(self, stream, name, size, depth, kind)
         if kind == "npy":
             return containers.scan_npy(self, stream, name, size, depth)
-        if kind in PASSIVE_FORMATS:
-            return []
-        return _external(kind, stream, name, size)
+        found = [] if kind in PASSIVE_FORMATS else _external(kind, stream, name, size)
+        if kind in CONFIG_FORMATS and size <= config_check.MAX_CONFIG_BYTES:
+            stream.seek(0)
+            found.extend(config_check.check_text(stream.read(config_check.MAX_CONFIG_BYTES + 1), name,
+                                                 allowlist=self.allowlist))
+        return found
 
 
 def _external(kind: str, stream: BinaryIO, name: str, size: int) -> list[Finding]:
