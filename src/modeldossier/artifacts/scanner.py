@@ -167,12 +167,30 @@ class _Context:
             return containers.scan_compressed(self, stream, name, size, depth, kind)
         if kind == "npy":
             return containers.scan_npy(self, stream, name, size, depth)
+        if kind == "empty":
+            return _empty(name)
         found = [] if kind in PASSIVE_FORMATS else _external(kind, stream, name, size)
         if kind in CONFIG_FORMATS and size <= config_check.MAX_CONFIG_BYTES:
             stream.seek(0)
             found.extend(config_check.check_text(stream.read(config_check.MAX_CONFIG_BYTES + 1), name,
                                                  allowlist=self.allowlist))
         return found
+
+
+# names a loader treats as model weights or a serialized model
+MODEL_SUFFIXES = frozenset({".safetensors", ".gguf", ".ggml", ".onnx", ".bin", ".pt", ".pth", ".ckpt", ".pkl",
+                            ".pickle", ".joblib", ".h5", ".hdf5", ".keras", ".npy", ".npz", ".nemo", ".tflite",
+                            ".pb", ".msgpack", ".mlmodel", ".llamafile", ".model", ".mar", ".torchscript"})
+
+
+def _empty(name: str) -> list[Finding]:
+    """A 0-byte file named like a model: nothing to load, so the folder is not what it claims to be."""
+    suffix = os.path.splitext(name.rsplit("!", 1)[-1])[1].lower()
+    if suffix not in MODEL_SUFFIXES:
+        return []
+    return [Finding(rule_id="file.empty_model", severity=Severity.LOW, file=name,
+                    message="empty model file (0 bytes): a loader fails or silently falls back to another file",
+                    evidence=suffix)]
 
 
 def _external(kind: str, stream: BinaryIO, name: str, size: int) -> list[Finding]:
