@@ -239,3 +239,35 @@ def test_symlink_judgement_is_lexical():
     assert scanner.judge_link("../../../.ssh/id_rsa", "/data/model/x", roots).secret
     assert scanner.judge_link("/etc/passwd", "/data/model", roots).secret
     assert not scanner.judge_link("/data/model/tokenizer.json", "/data/model", roots).secret
+
+
+@pytest.mark.parametrize("name, rule, severity", [
+    ("model\u202egnp.py", "fs.name.bidi", Severity.HIGH),
+    ("weights\u2066.bin", "fs.name.bidi", Severity.HIGH),
+    ("config\u200f.json", "fs.name.bidi", Severity.HIGH),
+    ("tok\u061cenizer.json", "fs.name.bidi", Severity.HIGH),
+    ("model\u200b.safetensors", "fs.name.invisible", Severity.MEDIUM),
+    ("a\x1b[31mred.txt", "fs.name.invisible", Severity.MEDIUM),
+    ("ok\u3164.txt", "fs.name.invisible", Severity.MEDIUM),
+])
+def test_file_names_with_bidi_or_invisible_characters(tmp_path, name, rule, severity):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / name).write_text("hello\n")
+    found = [f for f in scan_section([tmp_path]).findings if f.rule_id.startswith("fs.name.")]
+    assert [(f.rule_id, f.severity) for f in found] == [(rule, severity)]
+    assert found[0].evidence.isascii() or all(ord(c) > 0x7f and c.isprintable() for c in found[0].evidence
+                                               if not c.isascii())
+    assert "\\u" in found[0].evidence and not any(0x202a <= ord(c) <= 0x202e for c in found[0].evidence)
+
+
+def test_plain_unicode_names_are_fine(tmp_path):
+    for name in ("模型.safetensors", "café.json", "модель.txt", "😀.md"):
+        (tmp_path / name).write_text("x\n")
+    assert not [f for f in scan_section([tmp_path]).findings if f.rule_id.startswith("fs.name.")]
+
+
+def test_archive_member_names_are_checked(tmp_path):
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
+        archive.writestr("readme\u202etxt.exe", "x")
+    found = [f for f in scan_section([tmp_path]).findings if f.rule_id == "fs.name.bidi"]
+    assert found and found[0].evidence.endswith("readme\\u202etxt.exe")

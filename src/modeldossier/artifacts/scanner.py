@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from modeldossier import __version__
-from modeldossier.artifacts import config_check, containers, pickle_scan, sniff
+from modeldossier.artifacts import config_check, containers, names, pickle_scan, sniff
 from modeldossier.artifacts.allowlist import Allowlist, load_allowlist
 from modeldossier.artifacts.links import LinkVerdict, judge_link
 from modeldossier.artifacts.models import ArtifactsSection, FileReport, Finding
@@ -108,6 +108,10 @@ class _Context:
         report = FileReport(path=name, format="unknown", size=size,
                             member_of=self._parents[-1] if self._parents else None)
         self.reports.append(report)
+        if depth > 0:  # an archive member: its own name (a top-level file's name is checked by the walk)
+            odd = names.check_name(name.rsplit("!", 1)[-1], name, what="archive member name")
+            if odd is not None:
+                report.findings.append(odd)
         started = time.perf_counter()
         if depth > self.max_depth:
             report.findings.append(Finding(
@@ -378,11 +382,14 @@ def scan_section(paths: list[Path], *, quiet: bool = False, hash_files: bool = F
     for root in paths:
         root = Path(root)
         for path, display, note in iter_files(root):
+            odd = names.check_name(_below(display, root), display)
             if note is not None:
                 kind = "symlink" if "symlink" in note.rule_id else "unknown"
-                section.files.append(FileReport(path=display, format=kind, findings=[note]))
+                section.files.append(FileReport(path=display, format=kind, findings=[note, *filter(None, [odd])]))
                 continue
             reports = scan_file(path, display, limits=limits, allowlist=allowlist, hash_files=hash_files)
+            if odd is not None and reports:
+                reports[0].findings.insert(0, odd)
             if reports and reports[0].format == "onnx":  # external-data files that are links out of the folder
                 from modeldossier.artifacts.onnx_check import linked_external_data
 
@@ -404,6 +411,12 @@ def scan_section(paths: list[Path], *, quiet: bool = False, hash_files: bool = F
         f"expansion ratio {limits.max_ratio:.0f}x, {limits.max_member_bytes // 1024**3} GiB per member"
     )
     return section
+
+
+def _below(display: str, root: Path) -> str:
+    """The part of a walked path below the scanned root (the whole name for a file given directly)."""
+    prefix = str(root).rstrip(os.sep) + os.sep
+    return display[len(prefix):] if display.startswith(prefix) else os.path.basename(display)
 
 
 def data_file_paths() -> list[tuple[Path, str]]:
