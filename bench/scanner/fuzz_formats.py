@@ -24,9 +24,17 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "artifacts"))
+from test_config_check import _PIECES as CONFIG_PIECES  # noqa: E402
 from test_formats_fuzz import PY_PIECES, TEMPLATE_PIECES, _gguf_seed, _mutate, _onnx_seed, _st_seed  # noqa: E402
 
-from modeldossier.artifacts import code_check, gguf_check, keras_check, onnx_check, safetensors_check  # noqa: E402
+from modeldossier.artifacts import (  # noqa: E402
+    code_check,
+    config_check,
+    gguf_check,
+    keras_check,
+    onnx_check,
+    safetensors_check,
+)
 from modeldossier.artifacts.chat_template import check_template  # noqa: E402
 
 KEYS = ["class_name", "module", "config", "function", "function_type", "registered_name", "layers", "name",
@@ -88,7 +96,12 @@ def cases(rng: random.Random) -> dict[str, Callable[[], list]]:
                           "chat_template": value if isinstance(value, str | list) else None}).encode()
         return keras_check.check_config_text(raw, "m", "w") + code_check.scan_json(io.BytesIO(raw), "c.json", len(raw))
 
+    def targets() -> list:
+        raw = "".join(rng.choice(CONFIG_PIECES) for _ in range(rng.randrange(50))).encode()
+        return config_check.check_text(raw, "c.yaml")
+
     return {
+        "instantiation": targets,
         "safetensors": _bytes(rng, _st_seed(), safetensors_check.scan),
         "gguf": _bytes(rng, _gguf_seed(), gguf_check.scan),
         "onnx": _bytes(rng, _onnx_seed(), onnx_check.scan),

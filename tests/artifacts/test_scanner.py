@@ -67,13 +67,16 @@ def test_folder_walk_reports_symlinks_and_special_files(tmp_path):
     os.symlink(model / "loop_a", model / "loop_b")
     os.symlink(model / "loop_b", model / "loop_a")
     os.symlink(tmp_path, model / "dirlink")
+    (model / "sub").mkdir()
+    os.symlink("sub", model / "inner_dirlink")
     os.mkfifo(model / "pipe")
     section = scan_section([model])
     found = {(f.rule_id, os.path.basename(f.file)) for f in section.findings}
     assert ("fs.symlink.escape", "escape.pkl") in found
     assert ("fs.symlink.broken", "loop_a") in found and ("fs.symlink.broken", "loop_b") in found
     assert ("fs.special_file", "pipe") in found
-    assert ("fs.symlink.directory", "dirlink") in found
+    assert ("fs.symlink.escape", "dirlink") in found  # a folder link out of the root is an escape too
+    assert ("fs.symlink.directory", "inner_dirlink") in found
     assert not [f for f in section.findings if f.rule_id.startswith("pickle.")]  # outside file never read
     assert [r.path for r in section.files if r.format == "pickle"] == [str(model / "ok.pkl")]
 
@@ -201,3 +204,70 @@ def test_fifo_given_directly_is_a_finding_not_a_hang(tmp_path):
     os.mkfifo(fifo)
     section = scan_section([fifo], quiet=True)
     assert [f.rule_id for f in section.findings] == ["fs.special_file"]
+
+
+SECRET_LINKS = ["~/.cache/huggingface/token", "~/.ssh/id_rsa", "/etc/shadow", "../../../../.ssh/id_ed25519",
+                "/root/.aws/credentials", "/proc/self/environ"]
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_symlink_verdict_does_not_depend_on_the_target_existing(tmp_path, monkeypatch, exists):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    model = tmp_path / "a" / "b" / "model"
+    model.mkdir(parents=True)
+    token = home / ".cache" / "huggingface" / "token"
+    if exists:
+        token.parent.mkdir(parents=True)
+        token.write_text("hf_secret")
+    os.symlink(str(token), model / "tokenizer.model")  # the absolute path a hostile repo would carry
+    os.symlink("../../../../elsewhere/weights.bin", model / "weights.bin")
+    for i, target in enumerate(SECRET_LINKS):
+        os.symlink(target, model / f"s{i}.bin")
+    found = {os.path.basename(f.file): (f.rule_id, f.severity) for f in scan_section([model]).findings}
+    assert found["weights.bin"] == ("fs.symlink.escape", Severity.HIGH)
+    assert found["tokenizer.model"] == ("fs.symlink.secret", Severity.CRITICAL)
+    for i in range(len(SECRET_LINKS)):
+        assert found[f"s{i}.bin"] == ("fs.symlink.secret", Severity.CRITICAL), SECRET_LINKS[i]
+
+
+def test_symlink_judgement_is_lexical():
+    roots = ("/data/model",)
+    assert scanner.judge_link("w.bin", "/data/model", roots).inside
+    assert scanner.judge_link("../model/sub/w.bin", "/data/model", roots).inside
+    assert not scanner.judge_link("../other/w.bin", "/data/model", roots).inside
+    assert scanner.judge_link("../../../.ssh/id_rsa", "/data/model/x", roots).secret
+    assert scanner.judge_link("/etc/passwd", "/data/model", roots).secret
+    assert not scanner.judge_link("/data/model/tokenizer.json", "/data/model", roots).secret
+
+
+@pytest.mark.parametrize("name, rule, severity", [
+    ("model\u202egnp.py", "fs.name.bidi", Severity.HIGH),
+    ("weights\u2066.bin", "fs.name.bidi", Severity.HIGH),
+    ("config\u200f.json", "fs.name.bidi", Severity.HIGH),
+    ("tok\u061cenizer.json", "fs.name.bidi", Severity.HIGH),
+    ("model\u200b.safetensors", "fs.name.invisible", Severity.MEDIUM),
+    ("a\x1b[31mred.txt", "fs.name.invisible", Severity.MEDIUM),
+    ("ok\u3164.txt", "fs.name.invisible", Severity.MEDIUM),
+])
+def test_file_names_with_bidi_or_invisible_characters(tmp_path, name, rule, severity):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / name).write_text("hello\n")
+    found = [f for f in scan_section([tmp_path]).findings if f.rule_id.startswith("fs.name.")]
+    assert [(f.rule_id, f.severity) for f in found] == [(rule, severity)]
+    assert found[0].evidence.isascii() or all(ord(c) > 0x7f and c.isprintable() for c in found[0].evidence
+                                               if not c.isascii())
+    assert "\\u" in found[0].evidence and not any(0x202a <= ord(c) <= 0x202e for c in found[0].evidence)
+
+
+def test_plain_unicode_names_are_fine(tmp_path):
+    for name in ("模型.safetensors", "café.json", "модель.txt", "😀.md"):
+        (tmp_path / name).write_text("x\n")
+    assert not [f for f in scan_section([tmp_path]).findings if f.rule_id.startswith("fs.name.")]
+
+
+def test_archive_member_names_are_checked(tmp_path):
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
+        archive.writestr("readme\u202etxt.exe", "x")
+    found = [f for f in scan_section([tmp_path]).findings if f.rule_id == "fs.name.bidi"]
+    assert found and found[0].evidence.endswith("readme\\u202etxt.exe")

@@ -38,32 +38,60 @@ _OUTPUT_ARG_FILTERS = frozenset({"replace", "join", "default", "d", "format"})
 
 _SPECIAL_TOKENS = re.compile(r"<\|[^|>\n]{0,64}\|>|</?[A-Za-z_][\w:-]{0,40}>|\[/?[A-Z_]{2,24}\]|<</?SYS>>|<s>|</s>")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
-HIDDEN_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("chat_template.hidden.url", "injects a URL the user never typed",
+# (rule, what it injects, language, pattern). English patterns run on every literal, Chinese ones (simplified and
+# traditional forms in one pattern) on literals holding Han characters. Chinese has no spaces, so no \b there.
+HIDDEN_PATTERNS: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+    ("chat_template.hidden.url", "injects a URL the user never typed", "en",
      re.compile(r"\bhttps?://[^\s\"'<>]+|\bwww\.[a-z0-9-]+\.[a-z]{2,}\b", re.I)),
-    ("chat_template.hidden.override", "injects an instruction to ignore earlier instructions",
+    ("chat_template.hidden.override", "injects an instruction to ignore earlier instructions", "en",
      re.compile(r"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|"
                 r"system|safety|original)\b[^.\n]{0,40}\b(instructions?|prompts?|rules|guidelines|messages?|"
                 r"polic(y|ies))\b", re.I)),
-    ("chat_template.hidden.secrecy", "injects an instruction to hide something from the user",
+    ("chat_template.hidden.override", "injects an instruction to ignore earlier instructions", "zh",
+     re.compile(r"(忽略|忽视|忽視|无视|無視|忘记|忘記|忘掉|不要理会|不要理會|不必遵守|无需遵守|無需遵守|覆盖|覆蓋|"
+                r"绕过|繞過|跳过|跳過)[^。！\n]{0,12}(之前|以前|先前|此前|上述|上面|前面|所有|全部|一切|原来|原來|原有|"
+                r"系统|系統|安全)[^。！\n]{0,12}(指令|指示|提示词|提示詞|提示|规则|規則|规定|規定|设定|設定|要求|"
+                r"限制|准则|準則|策略|政策)")),
+    ("chat_template.hidden.secrecy", "injects an instruction to hide something from the user", "en",
      re.compile(r"\b(do not|don't|never)\s+(tell|reveal|mention|disclose|inform)\b[^.\n]{0,40}\b(this|these|the "
                 r"(above|following|hidden))\s+(rules?|instructions?|directives?|prompt|guidelines?)\b|"
                 r"\bwithout (telling|informing|notifying) (the user|them|anyone)\b|\bsecretly\b|"
                 r"\bkeep (this|these|it) (secret|hidden|confidential)\b", re.I)),
-    ("chat_template.hidden.exfiltration", "injects an instruction to send conversation data somewhere",
+    ("chat_template.hidden.secrecy", "injects an instruction to hide something from the user", "zh",
+     re.compile(r"(不要|不得|不可|不能|切勿|绝不|絕不|绝对不要|絕對不要|禁止|别|別|勿)[^。！\n]{0,6}"
+                r"(告诉|告訴|透露|提及|提到|泄露|洩露|泄漏|洩漏|披露|说出|說出|提起|承认|承認)"
+                r"[^。！\n]{0,12}(这些|這些|这条|這條|此|本|以上|上述|该|該)[^。！\n]{0,6}"
+                r"(规则|規則|指令|指示|提示|设定|設定|要求|内容|內容)|"
+                r"(秘密地|偷偷地?|暗中|悄悄地?)|"
+                r"(对|對|向)(用户|用戶|使用者|任何人)(保密|隐瞒|隱瞞)|"
+                r"(不要|不得|切勿|别|別)(让|讓)(用户|用戶|使用者)(知道|发现|發現|察觉|察覺)")),
+    ("chat_template.hidden.exfiltration", "injects an instruction to send conversation data somewhere", "en",
      re.compile(r"\b(send|post|upload|forward|exfiltrate|transmit|leak|email)\b[^.\n]{0,60}\b(conversation|"
                 r"chat history|messages|credentials?|api keys?|tokens?|passwords?|secrets?|personal data)\b", re.I)),
-    ("chat_template.hidden.command", "injects a shell command",
+    ("chat_template.hidden.exfiltration", "injects an instruction to send conversation data somewhere", "zh",
+     re.compile(r"(发送|發送|发给|發給|发到|發到|寄给|寄給|上传|上傳|转发|轉發|传送|傳送|传给|傳給|提交给|提交給|"
+                r"泄露|洩露|外发|外發|回传|回傳)[^。！\n]{0,30}(对话|對話|聊天记录|聊天記錄|会话|會話|用户消息|"
+                r"用戶消息|用户输入|用戶輸入|使用者輸入|凭证|憑證|凭据|憑據|密码|密碼|密钥|密鑰|令牌|口令|"
+                r"个人信息|個人資訊|个人数据|個人資料|身份证|身份證|银行卡|銀行卡|卡号|卡號)|"
+                r"(把|将|將)[^。！\n]{0,20}(对话|對話|聊天记录|聊天記錄|会话|會話|用户消息|用戶消息|用户输入|用戶輸入|"
+                r"使用者輸入|凭证|憑證|凭据|憑據|密码|密碼|密钥|密鑰|令牌|口令|个人信息|個人資訊|个人数据|個人資料|"
+                r"身份证|身份證|银行卡|銀行卡|卡号|卡號)[^。！\n]{0,20}(发送|發送|发给|發給|发到|發到|寄给|寄給|上传|"
+                r"上傳|转发|轉發|传送|傳送|传给|傳給|提交|外发|外發|回传|回傳)")),
+    ("chat_template.hidden.command", "injects a shell command", "en",
      re.compile(r"\b(curl|wget)\s+\S|\brm\s+-rf\b|\bpowershell\b|\bbash\s+-c\b|/bin/sh\b|\bnc\s+-e\b|"
                 r"\bbase64\s+-d\b", re.I)),
-    ("chat_template.hidden.tool_call", "injects a concrete tool call the user never asked for",
+    ("chat_template.hidden.tool_call", "injects a concrete tool call the user never asked for", "en",
      re.compile(r"\"name\"\s*:\s*\"[A-Za-z_][\w.-]*\"\s*,\s*\"(arguments|parameters)\"")),
-    ("chat_template.hidden.role_injection", "injects a role-labelled instruction into the conversation",
+    ("chat_template.hidden.role_injection", "injects a role-labelled instruction into the conversation", "en",
      re.compile(r"(^|\n|\s)(system|admin|developer)\s*(:|override\b|note\b)\s*[A-Za-z][^\n]*?(\s+\S+){5,}",
                 re.I)),
-    ("chat_template.hidden.encoded", "injects an encoded blob (base64-like) into the prompt",
+    ("chat_template.hidden.encoded", "injects an encoded blob (base64-like) into the prompt", "en",
      re.compile(r"[A-Za-z0-9+/]{48,}={0,2}")),
 )
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# a URL that carries data out: a markdown image/link (rendered and fetched by chat UIs) or a query left open
+# for the conversation to be appended
+_URL_EXFIL = re.compile(r"!\[[^\]]*\]\(\s*https?://|https?://\S*[?&][\w.-]*=\s*$|https?://\S*\{", re.I)
 _PROSE_INFO_CHARS = 400
 _EXAMPLE = re.compile(r"\b(format|example|e\.g\.|for instance|like this|as follows|schema)\b", re.I)
 # what makes a role-labelled literal an injection rather than a default system prompt
@@ -356,12 +384,26 @@ def _is_content(node: nodes.Node) -> bool:
     return False
 
 
+_IDEOGRAPHS = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+def _is_keyword(value: str) -> bool:
+    """A trigger worth the name: three letters in a row, or two CJK characters (付款, 台湾, 六四 are words)."""
+    return bool(re.search(r"[^\W\d_]{3}", value)) or len(_IDEOGRAPHS.findall(value)) >= 2
+
+
+def _word_count(text: str) -> int:
+    """Words in mixed text: runs of letters outside CJK, plus one word per two CJK characters."""
+    cjk = len(_IDEOGRAPHS.findall(text))
+    return len(re.findall(r"[^\W\d_]{2,}", _IDEOGRAPHS.sub(" ", text))) + cjk // 2
+
+
 def _check_trigger(node: nodes.If, walk: _Walk) -> None:
     """`if 'word' in message.content` whose branch emits instructions: a trigger-phrase backdoor."""
     candidates = [node.test, *node.test.find_all(nodes.Compare)]
     consts = [c.expr.value for c in candidates
               if isinstance(c, nodes.Compare) and isinstance(c.expr, nodes.Const) and isinstance(c.expr.value, str)
-              and not _SPECIAL_TOKENS.fullmatch(c.expr.value.strip()) and re.search(r"[^\W\d_]{3}", c.expr.value)
+              and not _SPECIAL_TOKENS.fullmatch(c.expr.value.strip()) and _is_keyword(c.expr.value)
               and any(op.op == "in" and _is_content(op.expr) for op in c.ops)]  # `not in` = default when absent
     if not consts:
         return
@@ -369,10 +411,22 @@ def _check_trigger(node: nodes.If, walk: _Walk) -> None:
     for child in node.body:
         _visit(child, sub, collect=False)
     body_text = " ".join(_prose(lit.text) for lit in sub.literals)
-    if len(re.findall(r"[^\W\d_]{2,}", body_text)) >= 6:  # six real words, not just brackets and tokens
+    if _word_count(body_text) >= 6:  # six real words, not just brackets and tokens
         walk.add("chat_template.hidden.trigger", Severity.HIGH,
                  "template injects instructions only when the conversation contains a trigger string",
                  node.lineno, f"trigger={consts[0]!r}; injects {body_text.strip()[:120]!r}")
+
+
+def _url_finding(text: str, url: str, line: int) -> tuple[str, Severity, str, int, str]:
+    """A URL in template text: high when built to carry data out, medium otherwise (vendor links occur)."""
+    sends = any(rule.endswith("exfiltration") and pattern.search(text) for rule, _, _, pattern in HIDDEN_PATTERNS)
+    if sends or _URL_EXFIL.search(text):
+        return ("chat_template.hidden.url_exfil", Severity.HIGH,
+                "template injects a URL built to carry data out (markdown image/link, an open query parameter "
+                "that the conversation is appended to, or an instruction to send data there)", line, text.strip()[:200])
+    return ("chat_template.hidden.url", Severity.MEDIUM,
+            "template injects a URL the user never typed (review: a link in a default system prompt can steer "
+            "answers or, rendered as an image, leak the chat)", line, url.strip()[:200])
 
 
 def _hidden(literals: list[_Literal]) -> Iterator[tuple[str, Severity, str, int, str]]:
@@ -385,14 +439,20 @@ def _hidden(literals: list[_Literal]) -> Iterator[tuple[str, Severity, str, int,
             continue
         prose_total += len(prose)
         first_prose = first_prose or _Literal(prose, lit.line)
-        for rule, what, pattern in HIDDEN_PATTERNS:
+        has_han = bool(_HAN.search(prose))
+        for rule, what, lang, pattern in HIDDEN_PATTERNS:
+            if lang == "zh" and not has_han:
+                continue
             if rule.endswith("tool_call") and (lit.in_tools or _EXAMPLE.search(prose)):
                 continue  # a format example inside tool instructions, not an injected call
             match = pattern.search(prose)
             if match and rule.endswith("role_injection") and not _PRIVILEGED.search(match.group(0)):
                 continue  # a default system prompt ("SYSTEM: You are a helpful assistant ...") is not an injection
-            if match:
-                yield rule, Severity.HIGH, f"template {what}", lit.line, match.group(0).strip()[:200]
+            if match and rule.endswith(".url"):
+                yield _url_finding(lit.text, match.group(0), lit.line)
+            elif match:
+                label = f" ({lang})" if lang != "en" else ""
+                yield rule, Severity.HIGH, f"template {what}{label}", lit.line, match.group(0).strip()[:200]
     if prose_total > _PROSE_INFO_CHARS and first_prose is not None:
         yield ("chat_template.literal_text", Severity.INFO,
                f"template adds {prose_total:,} characters of its own text to every prompt (review it)",

@@ -43,7 +43,10 @@ LOAD_CODE_CALLS = ("marshal.loads", "pickle.loads", "dill.loads", "cloudpickle.l
 DANGEROUS_MODULES = frozenset({"ctypes", "cffi", "pty", "marshal", "dill", "cloudpickle", "runpy", "code",
                                "webbrowser", "pip"})
 PURE_NETWORK_HELPERS = ("urllib.parse", "urllib.error", "http.HTTPStatus", "http.cookies", "socket.gethostname")
-SECRET_ENV = re.compile(r"TOKEN|KEY|SECRET|PASSW|CREDENTIAL|AUTH|AWS_|HF_|OPENAI|ANTHROPIC|GITHUB|SSH", re.I)
+# environment variables that hold secrets, by name segment: HF_TOKEN, OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY, DB_PASSWORD
+# match; configuration such as HF_HOME, HF_HUB_OFFLINE or TOKENIZERS_PARALLELISM does not
+SECRET_ENV = re.compile(r"(^|_)(TOKENS?|KEYS?|APIKEY|SECRETS?|PASSWORD|PASSWD|PASS|PASSPHRASE|CREDENTIALS?|AUTH|"
+                        r"COOKIE|PRIVATE)(_|$)|^AWS_(ACCESS|SECRET|SESSION)", re.I)
 SECRET_PATHS = re.compile(r"\.ssh\b|id_rsa|id_ed25519|\.aws/credentials|\.aws\b|\.netrc|\.git-credentials|"
                           r"\.docker/config|\.kube/config|/etc/passwd|/etc/shadow|\.bash_history|"
                           r"huggingface/token|\.gnupg|\.npmrc|\.pypirc|[/\\]Cookies\b|Login Data|wallet\.dat", re.I)
@@ -193,6 +196,7 @@ def check_source(source: str, name: str) -> list[Finding]:
     visitor = _Visitor(name)
     try:
         visitor.visit(tree)
+        visitor.finish()
     except RecursionError:
         visitor.findings.append(_finding("python.nesting", Severity.MEDIUM, "Python file too deeply nested", name,
                                          None))
@@ -234,6 +238,56 @@ class _Visitor(ast.NodeVisitor):
         self.name = name
         self.aliases: dict[str, str] = {}
         self.findings: list[Finding] = []
+        self.secret_reads: list[tuple[ast.AST, str]] = []  # (read node, variable name)
+        self.tainted: set[str] = set()  # local names assigned from a secret read
+        self.leaks: set[int] = set()  # ids of secret reads whose value reaches a network call
+        self.net_objects: set[str] = set()  # local names bound to sockets, sessions, connections
+
+    def finish(self) -> None:
+        """Report each secret environment read: high when its value reaches a network call, else medium."""
+        for node, key in self.secret_reads:
+            if id(node) in self.leaks:
+                self.add("python.env.secret", Severity.HIGH,
+                         f"sends credential environment variable {key!r} over the network", node, key)
+            else:
+                self.add("python.env.secret", Severity.MEDIUM,
+                         f"reads credential environment variable {key!r}", node, key)
+
+    def _secret_read(self, node: ast.AST) -> str | None:
+        """The variable name when ``node`` reads a secret-named environment variable, else None."""
+        if isinstance(node, ast.Call):
+            dotted = self._dotted(node.func) or ""
+            key = node.args[0] if node.args else None
+            if dotted in ("os.getenv", "os.environ.get", "os.getenvb") and isinstance(key, ast.Constant):
+                return key.value if isinstance(key.value, str) and SECRET_ENV.search(key.value) else None
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and \
+                self._dotted(node.value) == "os.environ":
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and SECRET_ENV.search(key.value):
+                return key.value
+        return None
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Call) and (self._dotted(node.value.func) or "").startswith(NETWORK_MODULES):
+            for target in node.targets:
+                self.net_objects.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        if any(self._secret_read(sub) for sub in ast.walk(node.value)) or any(
+                isinstance(sub, ast.Name) and sub.id in self.tainted for sub in ast.walk(node.value)):
+            for target in node.targets:
+                self.tainted.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        self.generic_visit(node)
+
+    def _mark_leaks(self, node: ast.Call) -> None:
+        """A network call: secret reads (or names holding them) among its arguments reach the network."""
+        args = [*node.args, *(k.value for k in node.keywords)]
+        subs = [sub for arg in args for sub in ast.walk(arg)]
+        names = {sub.id for sub in subs if isinstance(sub, ast.Name)}
+        direct = {id(sub) for sub in subs if self._secret_read(sub)}
+        for read, _ in self.secret_reads:
+            if id(read) in direct:
+                self.leaks.add(id(read))
+        if names & self.tainted:
+            self.leaks.update(id(read) for read, _ in self.secret_reads)
 
     def add(self, rule: str, sev: Severity, msg: str, node: ast.AST, evidence: str | None = None) -> None:
         self.findings.append(_finding(rule, sev, msg, self.name, f"line {getattr(node, 'lineno', 0)}",
@@ -317,6 +371,14 @@ class _Visitor(ast.NodeVisitor):
         elif dotted.startswith(NETWORK_MODULES) and not dotted.startswith(PURE_NETWORK_HELPERS):
             sev = Severity.HIGH if short in NETWORK_SEND else Severity.MEDIUM
             self.add("python.network", sev, f"{dotted}() talks to the network", node, ast.unparse(node)[:200])
+            self.generic_visit(node)  # record secret reads in the arguments first
+            self._mark_leaks(node)
+            return
+        elif (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+              and node.func.value.id in self.net_objects and node.func.attr in NETWORK_SEND):
+            self.generic_visit(node)
+            self._mark_leaks(node)
+            return
         elif dotted == "importlib.import_module" and node.args and not isinstance(node.args[0], ast.Constant):
             self.add("python.import.dynamic", Severity.HIGH, "import_module() with a computed module name", node,
                      ast.unparse(node)[:200])
@@ -352,15 +414,12 @@ class _Visitor(ast.NodeVisitor):
             self.add("python.env.dump", Severity.MEDIUM, "copies the whole environment (may hold credentials)", node,
                      ast.unparse(node)[:200])
         elif isinstance(key, ast.Constant) and isinstance(key.value, str) and SECRET_ENV.search(key.value):
-            self.add("python.env.secret", Severity.HIGH, f"reads credential-like environment variable "
-                     f"{key.value!r}", node, key.value)
+            self.secret_reads.append((node, key.value))
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if self._dotted(node.value) == "os.environ":
-            key = node.slice
-            if isinstance(key, ast.Constant) and isinstance(key.value, str) and SECRET_ENV.search(key.value):
-                self.add("python.env.secret", Severity.HIGH,
-                         f"reads credential-like environment variable {key.value!r}", node, key.value)
+        key = self._secret_read(node)
+        if key:
+            self.secret_reads.append((node, key))
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:

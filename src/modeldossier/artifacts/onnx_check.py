@@ -7,8 +7,10 @@ tensor payloads (raw_data and the typed data fields), so memory follows the grap
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from modeldossier.artifacts.models import Finding
@@ -282,3 +284,59 @@ def _scan_streaming(stream: BinaryIO, name: str, size: int) -> list[Finding]:
     if not model.HasField("graph") and not model.functions:
         return [note, _finding("malformed.onnx.protobuf", Severity.MEDIUM, "ONNX model has no graph", name, None)]
     return [note, *check_model(model, name)]
+
+
+def external_locations(stream: BinaryIO, size: int) -> list[tuple[str, str]]:
+    """(tensor name, location) of every external-data tensor; empty for unparseable or over-large files."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    if size > MAX_ONNX_BYTES:
+        return []
+    stream.seek(0)
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(stream.read(size))
+    except (DecodeError, ValueError, RuntimeError, RecursionError):
+        return []
+    out = []
+    for _, tensor in _tensors(model):
+        entries = {_text(e.key): _text(e.value) for e in tensor.external_data}
+        if entries.get("location"):
+            out.append((_text(tensor.name), entries["location"]))
+    return out
+
+
+def linked_external_data(path: Path, display: str) -> list[Finding]:
+    """External-data files of the model at ``path`` that are symlinks pointing out of its folder: loading the
+    model reads the link's target as tensor data. Judged by the link's text (see ``links``), not by its target."""
+    from modeldossier.artifacts.links import judge_link
+
+    folder = os.path.abspath(path.parent)
+    try:
+        with open(path, "rb") as handle:
+            locations = external_locations(handle, os.fstat(handle.fileno()).st_size)
+    except OSError:
+        return []
+    findings: list[Finding] = []
+    for tensor, location in locations[:10_000]:
+        parts = [p for p in location.replace("\\", "/").split("/") if p not in ("", ".")]
+        if not parts or ".." in parts or location.startswith(("/", "\\")):
+            continue  # absolute and '..' locations are reported by the model check itself
+        current = folder
+        for part in parts:
+            current = os.path.join(current, part)
+            if not os.path.islink(current):
+                continue
+            link = os.readlink(current)
+            verdict = judge_link(link, os.path.dirname(current), (folder,))
+            if not verdict.inside:
+                sev = Severity.CRITICAL if verdict.secret else Severity.HIGH
+                findings.append(_finding(
+                    "onnx.external_data.symlink", sev,
+                    f"tensor {tensor!r} reads its data from {location!r}, a symlink pointing outside the model folder "
+                    "(loading the model reads that file)", display, f"tensor {tensor}", f"{location} -> {link}"))
+            break
+        if len(findings) >= _MAX_PER_RULE:
+            break
+    return findings

@@ -105,8 +105,17 @@ def _check_metadata(meta: Any, name: str) -> list[Finding]:
         return [_finding("safetensors.metadata.type", Severity.MEDIUM, "__metadata__ is not an object of strings",
                          name, "key __metadata__", type(meta).__name__)]
     bad = [k for k, v in meta.items() if not isinstance(v, str)]
-    return [_finding("safetensors.metadata.type", Severity.MEDIUM, "__metadata__ value is not a string", name,
-                     f"key __metadata__.{k}", type(meta[k]).__name__) for k in bad[:_MAX_PER_RULE]]
+    found = [_finding("safetensors.metadata.type", Severity.MEDIUM, "__metadata__ value is not a string", name,
+                      f"key __metadata__.{k}", type(meta[k]).__name__) for k in bad[:_MAX_PER_RULE]]
+    configs = [(k, v) for k, v in meta.items()
+               if isinstance(v, str) and any(key in v for key in ("_target_", "_partial_", "_call_"))]
+    if configs:  # a config stored in the metadata is instantiated by loaders that restore from it
+        from modeldossier.artifacts import config_check
+
+        for key, value in configs[:_MAX_PER_RULE]:
+            found.extend(config_check.check_text(value.encode("utf-8", "replace"), name,
+                                                 f"key __metadata__.{key}"))
+    return found
 
 
 def _check_tensors(header: dict[str, Any], name: str, data_size: int) -> list[Finding]:

@@ -25,12 +25,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from modeldossier import __version__
-from modeldossier.artifacts import containers, pickle_scan, sniff
+from modeldossier.artifacts import config_check, containers, names, pickle_scan, sniff
 from modeldossier.artifacts.allowlist import Allowlist, load_allowlist
+from modeldossier.artifacts.links import LinkVerdict, judge_link
 from modeldossier.artifacts.models import ArtifactsSection, FileReport, Finding
 from modeldossier.common import Severity
 
@@ -45,6 +46,7 @@ CHECKERS: dict[str, str] = {
     "chat-template": "modeldossier.artifacts.code_check",
 }
 PASSIVE_FORMATS = frozenset({"json", "text", "binary", "empty"})
+CONFIG_FORMATS = frozenset({"json", "text", "hf-config"})  # may hold `_target_` instantiation configs
 SKIP_DIRS = frozenset({".git", ".cache", "__pycache__"})
 TORCHSCRIPT_PREFIXES = ("__torch__",)
 Progress = Callable[[str, int], None]
@@ -106,6 +108,10 @@ class _Context:
         report = FileReport(path=name, format="unknown", size=size,
                             member_of=self._parents[-1] if self._parents else None)
         self.reports.append(report)
+        if depth > 0:  # an archive member: its own name (a top-level file's name is checked by the walk)
+            odd = names.check_name(name.rsplit("!", 1)[-1], name, what="archive member name")
+            if odd is not None:
+                report.findings.append(odd)
         started = time.perf_counter()
         if depth > self.max_depth:
             report.findings.append(Finding(
@@ -165,9 +171,30 @@ class _Context:
             return containers.scan_compressed(self, stream, name, size, depth, kind)
         if kind == "npy":
             return containers.scan_npy(self, stream, name, size, depth)
-        if kind in PASSIVE_FORMATS:
-            return []
-        return _external(kind, stream, name, size)
+        if kind == "empty":
+            return _empty(name)
+        found = [] if kind in PASSIVE_FORMATS else _external(kind, stream, name, size)
+        if kind in CONFIG_FORMATS and size <= config_check.MAX_CONFIG_BYTES:
+            stream.seek(0)
+            found.extend(config_check.check_text(stream.read(config_check.MAX_CONFIG_BYTES + 1), name,
+                                                 allowlist=self.allowlist))
+        return found
+
+
+# names a loader treats as model weights or a serialized model
+MODEL_SUFFIXES = frozenset({".safetensors", ".gguf", ".ggml", ".onnx", ".bin", ".pt", ".pth", ".ckpt", ".pkl",
+                            ".pickle", ".joblib", ".h5", ".hdf5", ".keras", ".npy", ".npz", ".nemo", ".tflite",
+                            ".pb", ".msgpack", ".mlmodel", ".llamafile", ".model", ".mar", ".torchscript"})
+
+
+def _empty(name: str) -> list[Finding]:
+    """A 0-byte file named like a model: nothing to load, so the folder is not what it claims to be."""
+    suffix = os.path.splitext(name.rsplit("!", 1)[-1])[1].lower()
+    if suffix not in MODEL_SUFFIXES:
+        return []
+    return [Finding(rule_id="file.empty_model", severity=Severity.LOW, file=name,
+                    message="empty model file (0 bytes): a loader fails or silently falls back to another file",
+                    evidence=suffix)]
 
 
 def _external(kind: str, stream: BinaryIO, name: str, size: int) -> list[Finding]:
@@ -188,17 +215,30 @@ def _external(kind: str, stream: BinaryIO, name: str, size: int) -> list[Finding
     return list(checker(stream, name, size))
 
 
-def _in_hf_cache(path: Path, root: Path) -> bool:
-    """True when ``path`` is inside the Hugging Face cache repo folder that holds ``root`` (snapshot symlinks)."""
-    for parent in [root, *root.parents]:
+def _hf_repo_folder(root: str) -> str | None:
+    """The Hugging Face cache repo folder (``models--org--name``) that holds ``root``, lexically."""
+    path = PurePosixPath(root)
+    for parent in [path, *path.parents]:
         if parent.name.startswith(("models--", "datasets--")):
-            return path.is_relative_to(parent)
-    return False
+            return str(parent)
+    return None
+
+
+def _link_finding(path: Path, display: str, link: str, verdict: LinkVerdict) -> Finding:
+    if verdict.secret:
+        return Finding(rule_id="fs.symlink.secret", severity=Severity.CRITICAL, file=display,
+                       message="symlink points at a credential or system file: a loader that reads it leaks that "
+                               "file (judged by where it points, whether or not the file exists here); not followed",
+                       evidence=f"-> {link}")
+    return Finding(rule_id="fs.symlink.escape", severity=Severity.HIGH, file=display,
+                   message="symlink points outside the scanned folder (a loader would read that file, whether or "
+                           "not it exists on this machine); not followed", evidence=f"-> {link}")
 
 
 def iter_files(root: Path) -> Iterator[tuple[Path, str, Finding | None]]:
-    """(path to read, display name, finding) for every regular file under ``root``; symlinks are never followed
-    out of the root (except into the Hugging Face cache blobs of the same repo) and loops are reported."""
+    """(path to read, display name, finding) for every regular file under ``root``. A symlink is judged by where
+    it points relative to the scanned root (never by whether its target exists on this machine) and is never
+    followed out of the root (except into the Hugging Face cache blobs of the same repo); loops are reported."""
     root = Path(root)
     if not root.is_dir():
         if root.exists() and not root.is_file():
@@ -206,16 +246,30 @@ def iter_files(root: Path) -> Iterator[tuple[Path, str, Finding | None]]:
                 rule_id="fs.special_file", severity=Severity.MEDIUM, file=str(root),
                 message="not a regular file (FIFO, socket or device); not read")
             return
+        if root.is_symlink():
+            link = os.readlink(root)
+            verdict = judge_link(link, os.path.dirname(os.path.abspath(root)), ())
+            if verdict.secret:
+                yield root, str(root), _link_finding(root, str(root), link, verdict)
+                return
         yield root, str(root), None
         return
-    real_root = root.resolve()
+    abs_root = os.path.abspath(root)
+    real_root = str(root.resolve())
+    roots = tuple({abs_root, real_root, *filter(None, [_hf_repo_folder(abs_root), _hf_repo_folder(real_root)])})
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for dname in dirnames:
-            if (Path(dirpath) / dname).is_symlink():
-                yield Path(dirpath) / dname, str(Path(dirpath) / dname), Finding(
-                    rule_id="fs.symlink.directory", severity=Severity.INFO, file=str(Path(dirpath) / dname),
-                    message="directory symlink not followed")
+            dpath = Path(dirpath) / dname
+            if dpath.is_symlink():
+                link = os.readlink(dpath)
+                verdict = judge_link(link, os.path.abspath(dirpath), roots)
+                if verdict.secret or not verdict.inside:
+                    yield dpath, str(dpath), _link_finding(dpath, str(dpath), link, verdict)
+                else:
+                    yield dpath, str(dpath), Finding(
+                        rule_id="fs.symlink.directory", severity=Severity.INFO, file=str(dpath),
+                        message="directory symlink not followed", evidence=f"-> {link}")
         for fname in sorted(filenames):
             path = Path(dirpath) / fname
             display = str(path)
@@ -226,33 +280,42 @@ def iter_files(root: Path) -> Iterator[tuple[Path, str, Finding | None]]:
                                              message=f"cannot stat: {exc.strerror or exc}")
                 continue
             if stat.S_ISLNK(info.st_mode):
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError) as exc:
-                    yield path, display, Finding(
-                        rule_id="fs.symlink.broken", severity=Severity.LOW, file=display,
-                        message=f"symlink is broken or loops ({type(exc).__name__}); not followed",
-                        evidence=os.readlink(path) if hasattr(os, "readlink") else None)
-                    continue
-                if not target.is_file():
-                    yield path, display, Finding(rule_id="fs.symlink.special", severity=Severity.MEDIUM,
-                                                 file=display, message="symlink to a non-regular file; not followed",
-                                                 evidence=str(target))
-                    continue
-                if target.is_relative_to(real_root):
-                    continue  # the target is scanned under its own name
-                if not _in_hf_cache(target, real_root):
-                    yield path, display, Finding(
-                        rule_id="fs.symlink.escape", severity=Severity.HIGH, file=display,
-                        message="symlink points outside the scanned folder (a loader would read that file); "
-                                "not followed", evidence=str(target))
-                    continue
-                yield target, display, None
+                yield from _walk_link(path, display, os.path.abspath(dirpath), roots, abs_root)
             elif stat.S_ISREG(info.st_mode):
                 yield path, display, None
             else:
                 yield path, display, Finding(rule_id="fs.special_file", severity=Severity.MEDIUM, file=display,
                                              message="FIFO, socket or device file in a model folder; not read")
+
+
+def _walk_link(path: Path, display: str, link_dir: str, roots: tuple[str, ...],
+               abs_root: str) -> Iterator[tuple[Path, str, Finding | None]]:
+    """One file symlink: judged by its text first; only a link that stays inside is looked at on disk."""
+    link = os.readlink(path)
+    verdict = judge_link(link, link_dir, roots)
+    if not verdict.inside:
+        yield path, display, _link_finding(path, display, link, verdict)
+        return
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        yield path, display, Finding(
+            rule_id="fs.symlink.broken", severity=Severity.LOW, file=display,
+            message=f"symlink inside the folder is broken or loops ({type(exc).__name__}); not followed",
+            evidence=f"-> {link}")
+        return
+    if not target.is_file():
+        yield path, display, Finding(rule_id="fs.symlink.special", severity=Severity.MEDIUM, file=display,
+                                     message="symlink to a non-regular file; not followed", evidence=f"-> {link}")
+        return
+    resolved = judge_link(str(target), link_dir, roots)
+    if not resolved.inside:  # a chain of links that leaves the folder through another link
+        yield path, display, _link_finding(path, display, f"{link} (resolves to {target})", resolved)
+        return
+    if verdict.lexical == abs_root or verdict.lexical.startswith(abs_root.rstrip("/") + "/") or \
+            str(target).startswith(str(Path(abs_root).resolve()).rstrip("/") + "/"):
+        return  # the target is scanned under its own name
+    yield target, display, None
 
 
 def sha256_stream(stream: BinaryIO) -> str:
@@ -319,11 +382,18 @@ def scan_section(paths: list[Path], *, quiet: bool = False, hash_files: bool = F
     for root in paths:
         root = Path(root)
         for path, display, note in iter_files(root):
+            odd = names.check_name(_below(display, root), display)
             if note is not None:
                 kind = "symlink" if "symlink" in note.rule_id else "unknown"
-                section.files.append(FileReport(path=display, format=kind, findings=[note]))
+                section.files.append(FileReport(path=display, format=kind, findings=[note, *filter(None, [odd])]))
                 continue
             reports = scan_file(path, display, limits=limits, allowlist=allowlist, hash_files=hash_files)
+            if odd is not None and reports:
+                reports[0].findings.insert(0, odd)
+            if reports and reports[0].format == "onnx":  # external-data files that are links out of the folder
+                from modeldossier.artifacts.onnx_check import linked_external_data
+
+                reports[0].findings.extend(linked_external_data(path, display))
             section.files.extend(reports)
             size = reports[0].size if reports else 0
             total += size
@@ -341,6 +411,12 @@ def scan_section(paths: list[Path], *, quiet: bool = False, hash_files: bool = F
         f"expansion ratio {limits.max_ratio:.0f}x, {limits.max_member_bytes // 1024**3} GiB per member"
     )
     return section
+
+
+def _below(display: str, root: Path) -> str:
+    """The part of a walked path below the scanned root (the whole name for a file given directly)."""
+    prefix = str(root).rstrip(os.sep) + os.sep
+    return display[len(prefix):] if display.startswith(prefix) else os.path.basename(display)
 
 
 def data_file_paths() -> list[tuple[Path, str]]:
