@@ -71,20 +71,47 @@ class Ctx:
             raise Missing("flask") from e
         for obj in vars(mod).values():
             if isinstance(obj, Flask):
-                obj.config.update(TESTING=True)
+                obj.config.update(TESTING=True, PROPAGATE_EXCEPTIONS=False)
                 return obj
         for name in ("create_app", "make_app", "build_app"):
             factory = getattr(mod, name, None)
             if callable(factory):
                 app = factory()
                 if isinstance(app, Flask):
-                    app.config.update(TESTING=True)
+                    app.config.update(TESTING=True, PROPAGATE_EXCEPTIONS=False)
                     return app
         raise AssertionError("no Flask app in the answer")
 
     def client(self) -> Any:
         """A Flask test client for the answer's app."""
         return self.flask_app().test_client()
+
+    def patch_sqlite(self, script: str) -> list[int]:
+        """Make every ``sqlite3.connect`` in the answer open one prepared database (built by ``script``).
+
+        Each connection gets SQL functions ``pwned()`` / ``pwned(x)`` that record a call in the returned list:
+        an injected ``pwned()`` that runs proves the input became SQL.
+        """
+        import sqlite3
+
+        hits: list[int] = []
+        path = str(self.workdir / "prepared.sqlite3")
+        real = sqlite3.connect
+        setup = real(path)
+        setup.executescript(script)
+        setup.commit()
+        setup.close()
+
+        def connect(*args: Any, **kwargs: Any) -> Any:
+            kwargs = {k: v for k, v in kwargs.items() if k in ("timeout", "check_same_thread", "isolation_level",
+                                                                "detect_types", "factory")}
+            conn = real(path, **kwargs)
+            conn.create_function("pwned", 0, lambda: hits.append(1) or 1)
+            conn.create_function("pwned", 1, lambda _x: hits.append(1) or 1)
+            return conn
+
+        sqlite3.connect = connect  # type: ignore[assignment]
+        return hits
 
     def marker_hit(self, name: str = "pwned") -> bool:
         """True when a file called ``name`` appeared anywhere in the working folder or /tmp."""
