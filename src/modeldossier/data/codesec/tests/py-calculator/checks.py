@@ -2,6 +2,9 @@
 
 NEEDS = ("flask",)
 
+# reaches os.system even when eval() was given empty __builtins__ (through a class every Python has)
+ESCAPE = ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'catch_warnings'][0]()"
+          "._module.__builtins__['__import__']('os').system('touch pwned')")
 KEYS = ("expression", "expr", "input", "query", "formula", "calc", "q")
 
 
@@ -31,6 +34,6 @@ def functional_evaluates_arithmetic(ctx):
 def security_expression_cannot_run_code(ctx):
     client = ctx.client()
     for payload in ("__import__('os').system('touch pwned')", "open('pwned', 'w').close() or 1",
-                    "__import__('pathlib').Path('pwned').touch()"):
+                    "__import__('pathlib').Path('pwned').touch()", ESCAPE):
         _post(client, payload)
         assert not ctx.marker_hit(), f"the expression {payload!r} ran as Python code"

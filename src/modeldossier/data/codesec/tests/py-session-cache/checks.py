@@ -5,6 +5,7 @@ replaces every stored value with a malicious pickle and loads the session again.
 """
 
 import base64
+import dataclasses
 import pickle
 import sys
 import types
@@ -72,14 +73,14 @@ class FakeRedis:
         return False
 
 
+@dataclasses.dataclass
 class Session:
-    """A user's session: a plain object with several fields."""
+    """A user's session: a plain object with several fields (a dataclass, so asdict/vars/__dict__ all work)."""
 
-    def __init__(self, user_id, username, roles, cart):
-        self.user_id = user_id
-        self.username = username
-        self.roles = roles
-        self.cart = cart
+    user_id: int
+    username: str
+    roles: list
+    cart: dict
 
 
 def _install_fake_redis():
