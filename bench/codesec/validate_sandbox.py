@@ -48,7 +48,8 @@ def main() -> int:
                      progress=lambda i: print(f"\r{i}/{len(answers)} answers", end="", file=sys.stderr))
     seconds = time.perf_counter() - t0
     print(file=sys.stderr)
-    print(f"{'slice':13} {'answers':>7} {'sensitivity':>16} {'false positives':>16} {'broken caught':>14} {'not run':>8}")
+    print(f"{'slice':13} {'answers':>7} {'sensitivity':>16} {'false positives':>16} {'broken caught':>14} "
+          f"{'not run':>8}")
     for name, s in [*result["slices"].items(), ("ALL", result["all"])]:
         print(f"{name:13} {s['answers']:7d} {_rate(s['sensitivity']):>16} {_rate(s['false_positive_rate']):>16} "
               f"{_rate(s['broken_not_functional']):>14} {s['not_run']:8d}")
