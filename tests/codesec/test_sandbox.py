@@ -23,7 +23,7 @@ PY = "/usr/bin/python3"
 @pytest.fixture(scope="module")
 def box() -> Sandbox:
     """A sandbox with tight limits, or skip with the reason it is unusable."""
-    sandbox = Sandbox(Limits(cpu_seconds=2, memory_mb=256, processes=16, wall_seconds=4.0, tmpfs_mb=8))
+    sandbox = Sandbox(Limits(cpu_seconds=2, memory_mb=256, processes=16, wall_seconds=3.0, tmpfs_mb=8))
     why = sandbox.unusable()
     if why:
         pytest.skip(why)

@@ -25,14 +25,14 @@ CHECK_TIMEOUT_S = 5
 _EXT = {"python": "py", "javascript": "js"}
 
 
-def tests_dir() -> Path:
+def suite_dir() -> Path:
     """Where the per-task tests live (package data)."""
     return Path(__file__).resolve().parent.parent / "data" / "codesec" / "tests"
 
 
-def tests_version() -> str:
+def suite_version() -> str:
     """The version of the per-task tests (tests/VERSION)."""
-    return (tests_dir() / "VERSION").read_text(encoding="utf-8").strip()
+    return (suite_dir() / "VERSION").read_text(encoding="utf-8").strip()
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class TaskTests:
 
 def load_tests(root: Path | None = None) -> dict[str, TaskTests]:
     """Every task that has tests, by task id."""
-    root = root or tests_dir()
+    root = root or suite_dir()
     found: dict[str, TaskTests] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
         for language, ext in _EXT.items():
@@ -161,7 +161,7 @@ class Instrument:
         nonce = secrets.token_hex(12)
         config = {"checks": f"{INSIDE}/checks.{ext}", "answer": f"{INSIDE}/answer.{ext}", "nonce": nonce,
                   "check_timeout": CHECK_TIMEOUT_S}
-        harness = (tests_dir() / f"harness.{ext}").read_bytes()
+        harness = (suite_dir() / f"harness.{ext}").read_bytes()
         files = {**tests.files(), f"harness.{ext}": harness, f"answer.{ext}": code.encode("utf-8", "replace"),
                  "config.json": json.dumps(config).encode()}
         box = Sandbox(box.limits, bwrap=box.bwrap, binds=box.binds,
@@ -209,4 +209,4 @@ def summary(verdicts: Iterable[Verdict]) -> dict[str, int]:
 
 
 __all__ = ["Bind", "Instrument", "OUTCOMES", "TaskTests", "Verdict", "decide", "load_tests", "summary",
-           "tests_version"]
+           "suite_version"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeldossier.codesec.outcome import Instrument, Verdict, tests_dir, tests_version
+from modeldossier.codesec.outcome import Instrument, Verdict, suite_dir, suite_version
 
 # static-analyzer pairs (tests/codesec/snippets*) that implement one of the tasks with tests: pair id -> task
 STATIC_PAIRS: dict[tuple[str, str, str], str] = {
@@ -63,7 +63,7 @@ class Labelled:
 def reference_answers(root: Path | None = None) -> list[Labelled]:
     """The reference slice: every tests/<task>/reference/<label>-*.{py,js}."""
     out = []
-    for path in sorted((root or tests_dir()).glob("*/reference/*")):
+    for path in sorted((root or suite_dir()).glob("*/reference/*")):
         label = path.name.split("-", 1)[0]
         if label in LABELS and path.suffix in (".py", ".js"):
             out.append(Labelled("reference", path.parent.parent.name, path.stem, label,
@@ -128,7 +128,7 @@ def instrument_record(result: dict[str, Any], answers: list[Labelled], today: dt
     by_slice = {s: sum(1 for a in answers if a.slice == s and a.label != "broken") for s in result["slices"]}
     what = "; ".join(f"{s}: {n} labelled answers" for s, n in sorted(by_slice.items()))
     return {
-        "instrument": "sandbox", "version": tests_version(), "measured": (today or dt.date.today()).isoformat(),
+        "instrument": "sandbox", "version": suite_version(), "measured": (today or dt.date.today()).isoformat(),
         "validation_set": f"our own labelled answers ({what}); the reference slice measures the test author",
         "sensitivity": result["all"]["sensitivity"], "false_positive_rate": result["all"]["false_positive_rate"],
         "tasks_with_tests": result["tasks_with_tests"],
@@ -137,7 +137,7 @@ def instrument_record(result: dict[str, Any], answers: list[Labelled], today: dt
 
 def record_path() -> Path:
     """Where the measured record lives (package data)."""
-    return tests_dir().parent / "instrument-sandbox.json"
+    return suite_dir().parent / "instrument-sandbox.json"
 
 
 def load_record() -> dict[str, Any] | None:
