@@ -205,6 +205,7 @@ def run_check(name: str, check: Any, cfg: dict[str, Any], stubs: dict[str, types
         else:
             result = {"status": "error", "detail": f"exited with {os.WEXITSTATUS(status)} before reporting"}
     result["seconds"] = seconds
+    shutil.rmtree(workdir, ignore_errors=True)  # the next check starts from a clean /tmp
     return result
 
 
