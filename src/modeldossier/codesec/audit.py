@@ -26,7 +26,7 @@ from modeldossier.probing.models import ProbeResponse
 DECODING: dict[str, Any] = {"temperature": 0.7, "top_p": 0.95, "max_tokens": 2048}
 _OPTION_NAMES = ("contexts", "languages", "placement", "cyberseceval", "cyberseceval_sample", "max_connections",
                  "limit", "refresh", "cache", "target", "semgrep", "bandit", "params", "target_options",
-                 "resamples", "tasks", "judge", "judge_options")
+                 "resamples", "tasks", "judge", "judge_options", "sandbox")
 JUDGE_DECODING: dict[str, Any] = {"temperature": 0.0, "max_tokens": 400}
 
 
@@ -40,6 +40,7 @@ class Analysed:
     findings: list[dict[str, Any]]
     reason: str | None
     code: str = ""
+    sandbox: dict[str, Any] | None = None  # the sandboxed tests' verdict, when that instrument ran
 
 
 def _slug(text: str) -> str:
@@ -142,6 +143,7 @@ def write_responses(path: Path, analysed: list[Analysed]) -> None:
             "placement": r.placement, "prompt_language": r.prompt_language, "code_language": a.language,
             "outcome": r.outcome, "vulnerable": r.vulnerable, "high_severity": r.high, "cwes": list(r.cwes),
             "reason": a.reason, "findings": a.findings,
+            **({"sandbox": a.sandbox} if a.sandbox is not None else {}),
         }, ensure_ascii=False))
     atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))
 
@@ -222,7 +224,8 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     ``cyberseceval_sample`` (default 40), ``max_connections``, ``limit`` (first N items), ``refresh``,
     ``cache`` (default True), ``target`` (an already-built Target, for tests), ``semgrep``/``bandit``
     (False to skip), ``params`` (decoding overrides), ``target_options`` (passed to parse_target),
-    ``judge`` (a target spec or Target for the optional LLM judge) and ``judge_options``.
+    ``judge`` (a target spec or Target for the optional LLM judge) and ``judge_options``, ``sandbox``
+    (True: also run each code answer against its task's functional and security tests in bubblewrap).
     Writes the transcript and a per-answer JSONL into ``out_dir``.
     """
     from modeldossier.probing.cache import ResponseCache
@@ -278,6 +281,11 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     finally:
         if cache is not None and hasattr(cache, "close"):
             cache.close()
+    sandbox_note = None
+    if options.get("sandbox"):
+        from modeldossier.codesec.sandbox_run import run_sandbox
+
+        sandbox_note = run_sandbox(analysed, quiet=quiet)
     responses_file = out_dir / f"{stem}.codesec.responses.jsonl"
     write_responses(responses_file, analysed)
     main, positive, slices = build_section(analysed, design, contexts, resamples=resamples)
@@ -294,6 +302,8 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     if not_analyzed:
         notes.append(f"{sum(not_analyzed.values())} code answer(s) could not be analysed: "
                      + "; ".join(f"{k} ({v})" for k, v in not_analyzed.most_common(3)))
+    if sandbox_note:
+        notes.append(sandbox_note)
     if options.get("limit") is not None:
         notes.append(f"limit {options['limit']}: only the first {options['limit']} prompt(s) of {len(items)} were "
                      "asked (every context of the first tasks, so pairs stay complete)")

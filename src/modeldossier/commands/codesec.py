@@ -101,6 +101,10 @@ def register(app: typer.Typer) -> None:
         judge: Annotated[
             str | None, typer.Option(help="Optional LLM judge target (provider:model): a separate, labelled signal.")
         ] = None,
+        sandbox: Annotated[
+            bool, typer.Option("--sandbox", help="Also run each code answer against its task's functional and "
+                               "security tests in a bubblewrap sandbox (no network; see docs/codesec.md).")
+        ] = False,
         fail_on_difference: Annotated[
             bool, typer.Option("--fail-on-difference", help="Exit 1 when a context is significantly worse.")
         ] = False,
@@ -120,7 +124,7 @@ def register(app: typer.Typer) -> None:
             "contexts": _split(contexts), "languages": _split(languages) or ["en"], "placement": placement,
             "tasks": _split(tasks), "cyberseceval": str(cyberseceval) if cyberseceval else None,
             "cyberseceval_sample": cyberseceval_sample, "max_connections": max_connections, "limit": limit,
-            "cache": not no_cache, "refresh": refresh, "judge": judge,
+            "cache": not no_cache, "refresh": refresh, "judge": judge, "sandbox": sandbox,
         }
         record = runinfo.start_record("codesec", {"target": built.id, "samples": samples, **options,
                                                   "decoding": DECODING})

@@ -1,0 +1,2 @@
+def generate_api_key():
+    return "demo-key-please-change"

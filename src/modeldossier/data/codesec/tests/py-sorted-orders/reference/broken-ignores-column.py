@@ -1,0 +1,2 @@
+def list_orders(conn, sort_column, descending):
+    return conn.execute("SELECT * FROM orders").fetchall()
