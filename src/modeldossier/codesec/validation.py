@@ -109,8 +109,8 @@ def own_snippets(folder: Path, split: str) -> list[Labelled]:
     """Our own pairs as labelled snippets (each pair gives one vulnerable and one safe snippet)."""
     out = []
     for p in load_pairs(folder):
-        out.append(Labelled(f"own/{p.id}/vuln", p.language, p.cwe, True, p.vuln, "own", split, p.id))
-        out.append(Labelled(f"own/{p.id}/fixed", p.language, p.cwe, False, p.fixed, "own", split, p.id))
+        out.append(Labelled(f"own/{p.language}/{p.id}/vuln", p.language, p.cwe, True, p.vuln, "own", split, p.id))
+        out.append(Labelled(f"own/{p.language}/{p.id}/fixed", p.language, p.cwe, False, p.fixed, "own", split, p.id))
     return out
 
 
