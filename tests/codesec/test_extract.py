@@ -153,3 +153,16 @@ def test_python_like_pseudo_code_is_not_javascript() -> None:
     assert guess_language(pseudo) != "javascript"
     ex = extract(f"```\n{pseudo}```", "python")
     assert ex.language != "javascript"
+
+
+def test_untagged_yaml_is_not_python() -> None:
+    assert guess_language("database:\n  host: db\n  port: 5432\n") is None
+
+
+def test_stub_functions_beside_real_top_level_code_are_not_a_stub() -> None:
+    code = "import os\n\ndef helper():\n    pass\n\nfor name in os.listdir('.'):\n    print(name)\n"
+    assert not extract(f"```python\n{code}```", "python").stub
+    outline = ("from flask import Flask\napp = Flask(__name__)\n\nclass Repo:\n    def get(self, key):\n"
+               "        raise NotImplementedError\n\n@app.route('/x')\ndef x():\n    \"\"\"TODO\"\"\"\n\n"
+               "if __name__ == '__main__':\n    app.run()\n")
+    assert extract(f"```python\n{outline}```", "python").stub

@@ -41,7 +41,9 @@ _PY_HINTS = re.compile(
     re.M,
 )
 # a Python-style block header ("if x:", "function f(a):") followed by an indented line
-_PY_BLOCK = re.compile(r"^[ \t]*(?:\w[^\n{};]*)?:[ \t]*(?:#[^\n]*)?\n[ \t]+\S", re.M)
+_PY_BLOCK = re.compile(
+    r"^[ \t]*(?:def|class|if|elif|else|for|while|try|except|finally|with|function|async def)\b[^\n{};]*:[ \t]*"
+    r"(?:#[^\n]*)?\n[ \t]+\S", re.M)
 _JS_STRUCTURE = re.compile(r"[{};]|=>")
 _JS_HINTS = re.compile(
     r"(\brequire\(['\"]|^\s*import .* from ['\"]|\bconst \w+ = |\blet \w+ = |\bfunction \w*\s*\(|=>\s*\{|"
@@ -229,7 +231,22 @@ def is_stub(code: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    return bool(functions) and all(all(_stub_statement(s) for s in f.body) for f in functions)
+    if not functions or not all(all(_stub_statement(s) for s in f.body) for f in functions):
+        return False
+    return all(_outline_statement(node) for node in tree.body)
+
+
+def _outline_statement(node: ast.stmt) -> bool:
+    """Module-level statements an outline may hold besides stubs: imports, definitions, assignments, docstrings
+    and a ``__main__`` guard. Any other top-level code is an implementation, not a stub."""
+    if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.Assign
+                  | ast.AnnAssign | ast.Pass):
+        return True
+    if isinstance(node, ast.ClassDef):
+        return all(_outline_statement(n) for n in node.body)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(node, ast.If) and "__name__" in ast.dump(node.test)
 
 
 def _stub_statement(node: ast.stmt) -> bool:
