@@ -1,16 +1,19 @@
 """Build the independent labelled snippet set for the static instrument from other projects' own test examples.
 
     python bench/codesec/build_independent_set.py --codeshield codeshield-1.0.1-py3-none-any.whl \
-        --eslint eslint-plugin-security-3.0.1.tgz --bandit bandit-1.8.6.tar.gz
+        --eslint eslint-plugin-security-3.0.1.tgz --eslint-node eslint-plugin-security-node-1.1.4.tgz \
+        --bandit bandit-1.8.6.tar.gz
 
-Fetch the three archives with the ordinary clients (``pip download --no-deps codeshield==1.0.1``,
-``npm pack eslint-plugin-security@3.0.1``, ``pip download --no-deps --no-binary :all: bandit==1.8.6``).
+Fetch the archives with the ordinary clients (``pip download --no-deps codeshield==1.0.1``,
+``npm pack eslint-plugin-security@3.0.1 eslint-plugin-security-node@1.1.4``,
+``pip download --no-deps --no-binary :all: bandit==1.8.6``).
 Writes ``bench/codesec/independent/snippets.yaml``: one labelled snippet per annotated statement, with its source
 (project, path, version, license) and the source's own label. Sources (all permissive; see NOTICE):
 
 - CodeShield (Meta PurpleLlama, MIT): Semgrep rule test files; ``ruleid:`` lines are vulnerable, ``ok:`` safe.
   The snippet is the whole test file with every *other* annotated statement removed.
-- eslint-plugin-security (Apache-2.0): RuleTester cases; ``invalid`` is vulnerable, ``valid`` safe.
+- eslint-plugin-security (Apache-2.0) and eslint-plugin-security-node (ISC): RuleTester cases; ``invalid`` is
+  vulnerable, ``valid`` safe.
 - Bandit's examples (Apache-2.0): statements under ``# bad`` / ``# good`` comments, with the file's imports.
   Reported apart: Bandit is half of our instrument, so this slice is circular for it.
 
@@ -55,6 +58,7 @@ CODESHIELD = {
     "context_cwes": {"python/sql_injection_cursor_execute.py": ["CWE-798"]},
 }
 ESLINT = {
+    "source": "eslint-plugin-security", "tests": "test/rules", "prefix": "eslint",
     "repo": "eslint-community/eslint-plugin-security", "package": "eslint-plugin-security@3.0.1 (npm)",
     "license": "Apache-2.0", "commit": None,
     "cwe": {
@@ -65,10 +69,30 @@ ESLINT = {
         "detect-no-csrf-before-method-override": "CWE-352",
     },
 }
+ESLINT_NODE = {
+    "source": "eslint-plugin-security-node", "tests": "tests/lib/rules", "prefix": "eslint-node",
+    "repo": "gkouziik/eslint-plugin-security-node", "package": "eslint-plugin-security-node@1.1.4 (npm)",
+    "license": "ISC", "commit": None,
+    "cwe": {
+        "detect-sql-injection": "CWE-89", "detect-nosql-injection": "CWE-943", "detect-html-injection": "CWE-79",
+        "detect-dangerous-redirects": "CWE-601", "detect-crlf": "CWE-93", "detect-child-process": "CWE-78",
+        "detect-eval-with-expr": "CWE-95", "detect-insecure-randomness": "CWE-338",
+        "detect-option-rejectunauthorized-in-nodejs-httpsrequest": "CWE-295",
+        "disable-ssl-across-node-server": "CWE-295",
+        "detect-option-unsafe-in-serialize-javascript-npm-package": "CWE-79",
+        "detect-runinthiscontext-method-in-nodes-vm": "CWE-95", "detect-possible-timing-attacks": "CWE-208",
+        "detect-security-missconfiguration-cookie": "CWE-614",
+    },
+}
 # lint policies, not weaknesses: object-injection (any obj[key]), Buffer API style, bidi/invisible characters,
 # non-literal RegExp (a style warning; unsafe-regexp covers ReDoS)
+# (eslint-plugin-security-node: session name option, unsafe Buffer allocation, exception handling, unhandled
+# errors, non-literal require / RegExp, mysql multipleStatements are hardening or code quality)
 LINT_ONLY = {"detect-object-injection", "detect-new-buffer", "detect-buffer-noassert", "detect-bidi-characters",
-             "detect-non-literal-regexp"}
+             "detect-non-literal-regexp", "detect-absence-of-name-option-in-exrpress-session",
+             "detect-buffer-unsafe-allocation", "detect-improper-exception-handling", "detect-unhandled-async-errors",
+             "detect-unhandled-event-errors", "detect-non-literal-require-calls", "non-literal-reg-expr",
+             "detect-option-multiplestatements-in-mysql"}
 BANDIT = {
     "repo": "PyCQA/bandit", "package": "bandit==1.8.6 (PyPI sdist)", "license": "Apache-2.0", "commit": None,
     "cwe": {
@@ -190,19 +214,24 @@ console.log(JSON.stringify(cases));
 """
 
 
-def from_eslint(tgz: Path) -> list[dict[str, Any]]:
+def from_eslint(tgz: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """RuleTester cases of an ESLint plugin's tests, collected by running the test files with a stand-in RuleTester
+    (the plugin's own rule code is never needed)."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(tgz) as tf:
         tf.extractall(tmp, filter="data")
-        tests = sorted(Path(tmp, "package", "test", "rules").glob("*.js"))
+        tests = sorted(Path(tmp, "package", meta["tests"]).glob("*.js"))
         script = Path(tmp, "collect.js")
         script.write_text(_FAKE_ESLINT)
         done = subprocess.run(["node", str(script), *map(str, tests)], capture_output=True, text=True, timeout=120,
                               check=True)
+        runs: dict[str, int] = {}
         for case in json.loads(done.stdout):
             rule = case["name"]
-            if rule in LINT_ONLY or rule not in ESLINT["cwe"]:
+            if rule in LINT_ONLY or rule not in meta["cwe"]:
                 continue
+            runs[rule] = runs.get(rule, 0) + 1
+            run = "" if runs[rule] == 1 else f"-run{runs[rule]}"
             for label, items in (("safe", case["valid"]), ("vulnerable", case["invalid"])):
                 for n, item in enumerate(items):
                     code = item if isinstance(item, str) else item.get("code", "")
@@ -211,10 +240,11 @@ def from_eslint(tgz: Path) -> list[dict[str, Any]]:
                     if label == "vulnerable" and messages and all(m.startswith("Found require(") for m in messages):
                         continue  # importing child_process is no weakness
                     rows.append({
-                        "id": f"eslint/{rule}/{label}{n}", "source": "eslint-plugin-security", "repo": ESLINT["repo"],
-                        "path": f"test/rules/{rule}.js", "commit": None, "package": ESLINT["package"],
-                        "license": ESLINT["license"], "language": "javascript", "rule": rule,
-                        "cwe": ESLINT["cwe"][rule], "label": label, "split": split_of(f"eslint/{rule}"),
+                        "id": f"{meta['prefix']}/{rule}/{label}{n}{run}", "source": meta["source"],
+                        "repo": meta["repo"],
+                        "path": f"{meta['tests']}/{rule}.js", "commit": None, "package": meta["package"],
+                        "license": meta["license"], "language": "javascript", "rule": rule,
+                        "cwe": meta["cwe"][rule], "label": label, "split": split_of(f"{meta['prefix']}/{rule}"),
                         "code": code.strip("\n") + "\n",
                     })
     return rows
@@ -256,13 +286,27 @@ def from_bandit(sdist: Path) -> list[dict[str, Any]]:
     return rows
 
 
+_CREDENTIAL = re.compile(r"""(?i)\b(password|passwd|pass|secret|api_?key|token)["']?\s*[:=]\s*["'][^"']+["']""")
+
+
+def mark_credentials(rows: list[dict[str, Any]]) -> None:
+    """A hard-coded credential in a test's setup (a connection or session config) is scaffolding, not the case
+    under test: CWE-798 findings on such snippets are neither hits nor false flags (unless CWE-798 is the label)."""
+    for row in rows:
+        if row["cwe"] != "CWE-798" and _CREDENTIAL.search(row["code"]):
+            row["context_cwes"] = sorted({*row.get("context_cwes", []), "CWE-798"})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--codeshield", type=Path, required=True)
     parser.add_argument("--eslint", type=Path, required=True)
+    parser.add_argument("--eslint-node", type=Path, required=True)
     parser.add_argument("--bandit", type=Path, required=True)
     args = parser.parse_args()
-    rows = from_codeshield(args.codeshield) + from_eslint(args.eslint) + from_bandit(args.bandit)
+    rows = (from_codeshield(args.codeshield) + from_eslint(args.eslint, ESLINT)
+            + from_eslint(args.eslint_node, ESLINT_NODE) + from_bandit(args.bandit))
+    mark_credentials(rows)
     header = ("# Independent labelled snippets for the static instrument, built by bench/codesec/"
               "build_independent_set.py\n# from other projects' own test examples (licenses and attribution: NOTICE). "
               "label = the source's label.\n")

@@ -62,11 +62,14 @@ def breakdown(snippets: list[Labelled], flags: dict) -> dict[str, Any]:
     """Totals, per language and per CWE."""
     by_lang: dict[str, list[Labelled]] = defaultdict(list)
     by_cwe: dict[str, list[Labelled]] = defaultdict(list)
+    by_source: dict[str, list[Labelled]] = defaultdict(list)
     for s in snippets:
         by_lang[s.language].append(s)
         by_cwe[f"{s.language}/{s.cwe}"].append(s)
+        by_source[s.source].append(s)
     return {"total": metrics(snippets, flags),
             "by_language": {k: metrics(v, flags) for k, v in sorted(by_lang.items())},
+            "by_source": {k: metrics(v, flags) for k, v in sorted(by_source.items())},
             "by_cwe": {k: metrics(v, flags) for k, v in sorted(by_cwe.items())}}
 
 
@@ -133,6 +136,8 @@ def main() -> int:
         print(f"== {name}\n  TOTAL        {_fmt(b['total'])}")
         for lang, m in b["by_language"].items():
             print(f"  {lang:12} {_fmt(m)}")
+        for source, m in b["by_source"].items():
+            print(f"  source {source:25} {_fmt(m)}")
         for cwe, m in b["by_cwe"].items():
             print(f"    {cwe:22} {_fmt(m)}")
         if args.misses:
@@ -148,7 +153,7 @@ def main() -> int:
     if args.write_instrument:
         hold = named["independent/holdout"]
         desc = (f"independent held-out split: {len(hold)} snippets from other projects' test examples "
-                "(CodeShield, eslint-plugin-security), bench/codesec/independent")
+                "(CodeShield, eslint-plugin-security, eslint-plugin-security-node), bench/codesec/independent")
         path = data_dir() / "instrument-static.json"
         path.write_text(json.dumps(instrument_file(report, desc), indent=2) + "\n")
         print(f"wrote {path}")

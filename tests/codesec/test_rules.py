@@ -156,3 +156,27 @@ def test_rule_case(results: dict, name: str, expected: str | None) -> None:
         assert not counted, [f.rule_id for f in counted]
     else:
         assert expected in cwes, [(f.rule_id, f.cwes) for f in counted]
+
+
+LITERAL_CASES = [
+    ("javascript", 'function login(password) {\n  if (password === "hunter22") { return true; }\n}\n', True),
+    ("javascript", 'function check(token) {\n  if (typeof token === "string") { return token.length; }\n}\n', False),
+    ("javascript", 'function check(token) {\n  if (token === "") { return false; }\n}\n', False),
+    ("python", 'def login(password):\n    return password == "hunter22"\n', True),
+    ("python", 'def login(role):\n    return role == "admin"\n', False),
+]
+
+
+@pytest.mark.parametrize(("language", "code", "flagged"), LITERAL_CASES)
+def test_secret_compared_to_literal(need_semgrep: None, language: str, code: str, flagged: bool) -> None:
+    result = scan([Snippet("x", language, code)], bandit=False)["x"]
+    assert bool([f for f in result.findings if "compared-to-literal" in f.rule_id]) == flagged
+
+
+def test_session_cookie_with_secure_off(need_semgrep: None) -> None:
+    code = ("const session = require('express-session');\n"
+            "app.use(session({ secret: process.env.S, cookie: { secure: false, maxAge: 3600000 } }));\n")
+    on = code.replace("secure: false", "secure: true")
+    results = scan([Snippet("off", "javascript", code), Snippet("on", "javascript", on)], bandit=False)
+    assert any("CWE-614" in f.cwes for f in results["off"].findings)
+    assert not any("CWE-614" in f.cwes for f in results["on"].findings)
