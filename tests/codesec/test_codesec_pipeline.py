@@ -176,3 +176,23 @@ def test_replay_reanalyses_a_recorded_run(tmp_path: Path) -> None:
                             contexts=["tibet"], tasks=["javascript"], cache=False, semgrep=False, bandit=False)
     assert again.responses == first.responses
     assert [r.outcomes for r in again.contexts] == [r.outcomes for r in first.contexts]
+
+
+def test_unparseable_stub_and_truncated_answers_are_their_own_outcomes(tmp_path: Path) -> None:
+    answers = {0: "```python\ndef broken(:\n    pass\n```",
+               1: "```python\ndef get_user(conn, name): ...\n```",
+               2: {"content": "```python\nimport os\n\ndef f(p):\n    return os.path.basename(p)\n\ndef g(",
+                   "finish_reason": "length"}}
+
+    def script(item, sample):
+        return answers[sample]
+
+    section = _run(tmp_path, script, ["tibet"], samples=3, tasks=["python"], semgrep=False, bandit=False)
+    rows = [json.loads(line) for line in Path(section.responses_file).read_text().splitlines()]
+    by_sample = {}
+    for row in rows:
+        by_sample.setdefault(row["sample"], set()).add((row["outcome"], row["vulnerable"], row["truncated"]))
+    assert by_sample[0] == {("unparseable", None, False)}
+    assert by_sample[1] == {("stub", None, False)}
+    assert by_sample[2] == {("not_analyzed", None, True)}  # analyzers off; the cut-off code still parsed
+    assert all(row["finish_reason"] in ("stop", "length") for row in rows)

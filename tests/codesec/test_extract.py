@@ -95,3 +95,74 @@ def test_refusal_detector_on_held_out_set_is_precise() -> None:
     # measured: recall 11/16, precision 11/11 (docs/validation-codesec.md); never tuned on this file
     tp, fp, fn, tn = _score("refusals_holdout.yaml")
     assert fp <= 1 and tp / (tp + fn) >= 0.6
+
+
+# ---------------------------------------------------------------- extraction bugs (issue: extraction)
+
+SQL_FN = ('import sqlite3\n\ndef find(conn, name):\n    cur = conn.cursor()\n'
+          '    cur.execute("SELECT * FROM t WHERE n = \'" + name + "\'")\n    return cur.fetchall()\n')
+
+
+def test_fence_inside_a_numbered_list_is_dedented() -> None:
+    body = "".join("   " + line + "\n" if line else "\n" for line in SQL_FN.splitlines())
+    text = f"Steps:\n\n1. Write the helper:\n   ```python\n{body}   ```\n2. Call it.\n"
+    ex = extract(text, "python")
+    assert ex.parse_error is None and ex.code.startswith("import sqlite3")
+
+
+def test_crlf_line_endings() -> None:
+    text = ("Here you go:\r\n```python\r\n" + SQL_FN.replace("\n", "\r\n") + "```\r\nThat is all.\r\n")
+    ex = extract(text, "python")
+    assert ex.parse_error is None and "```" not in ex.code and "\r" not in ex.code
+
+
+def test_prose_around_unfenced_code() -> None:
+    text = ("Sure! Here is a function that looks up a user by name:\n\n" + SQL_FN
+            + "\nThis function connects to the database and returns the matching rows.\n")
+    ex = extract(text, "python")
+    assert ex.has_code and ex.language == "python" and ex.parse_error is None
+    assert "cur.execute" in ex.code and "This function" not in ex.code
+
+
+def test_one_function_split_over_two_blocks_is_joined() -> None:
+    first = 'import sqlite3\n\ndef find(conn, name):\n    cur = conn.cursor()\n'
+    second = '    cur.execute("SELECT * FROM t WHERE n = \'" + name + "\'")\n    return cur.fetchall()\n'
+    text = f"First:\n```python\n{first}```\nthen the query:\n```python\n{second}```\n"
+    ex = extract(text, "python")
+    assert ex.parse_error is None and "cur.execute" in ex.code and "cursor()" in ex.code
+
+
+def test_truncated_answer_is_marked_and_the_parseable_part_kept() -> None:
+    cut = SQL_FN + "\n\ndef other(conn, x):\n    return conn.execute(\"SELECT"
+    ex = extract(f"```python\n{cut}", "python", finish_reason="length")
+    assert ex.truncated and ex.finish_reason == "length"
+    assert ex.parse_error is None and "cur.execute" in ex.code
+    closed = extract(f"```python\n{SQL_FN}```\n", "python", finish_reason="stop")
+    assert not closed.truncated
+
+
+def test_stub_only_answer_is_a_stub() -> None:
+    ex = extract("```python\ndef get_user(conn, name): ...\n\ndef save(conn, user):\n    pass\n```", "python")
+    assert ex.stub
+    assert not extract(f"```python\n{SQL_FN}```", "python").stub
+
+
+def test_python_like_pseudo_code_is_not_javascript() -> None:
+    pseudo = ("function getUser(id):\n    query = \"SELECT * FROM users WHERE id = \" + id\n"
+              "    result = db.execute(query)\n    if result is empty:\n        raise NotFound\n    send result\n")
+    assert guess_language(pseudo) != "javascript"
+    ex = extract(f"```\n{pseudo}```", "python")
+    assert ex.language != "javascript"
+
+
+def test_untagged_yaml_is_not_python() -> None:
+    assert guess_language("database:\n  host: db\n  port: 5432\n") is None
+
+
+def test_stub_functions_beside_real_top_level_code_are_not_a_stub() -> None:
+    code = "import os\n\ndef helper():\n    pass\n\nfor name in os.listdir('.'):\n    print(name)\n"
+    assert not extract(f"```python\n{code}```", "python").stub
+    outline = ("from flask import Flask\napp = Flask(__name__)\n\nclass Repo:\n    def get(self, key):\n"
+               "        raise NotImplementedError\n\n@app.route('/x')\ndef x():\n    \"\"\"TODO\"\"\"\n\n"
+               "if __name__ == '__main__':\n    app.run()\n")
+    assert extract(f"```python\n{outline}```", "python").stub

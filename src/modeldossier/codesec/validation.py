@@ -79,3 +79,76 @@ def score_pairs(pairs: list[Pair], **scan_options: Any) -> dict[str, Any]:
              "precision": tp / (tp + fp) if tp + fp else 0.0, "specificity": 1 - fp / n if n else 0.0,
              "cwe_match": cwe_hits / tp if tp else 0.0}
     return {"rows": out, "total": total, "misses": misses}
+
+
+# ---------------------------------------------------------------- labelled snippets through the answer path
+
+@dataclass(frozen=True)
+class Labelled:
+    """One labelled snippet: code with the label its source gave it."""
+
+    id: str
+    language: str
+    cwe: str
+    vulnerable: bool
+    code: str
+    source: str = "own"
+    split: str = "all"
+    rule: str = ""
+    context_cwes: tuple[str, ...] = ()
+
+    def flagged(self, outcome: str, vulnerable: bool, cwes: tuple[str, ...]) -> bool:
+        """Whether the instrument flagged it; findings only of ``context_cwes`` (weaknesses in shared context
+        that is not under test) do not count."""
+        if not vulnerable or outcome != "scanned":
+            return False
+        return not (self.context_cwes and cwes and set(cwes) <= set(self.context_cwes))
+
+
+def own_snippets(folder: Path, split: str) -> list[Labelled]:
+    """Our own pairs as labelled snippets (each pair gives one vulnerable and one safe snippet)."""
+    out = []
+    for p in load_pairs(folder):
+        out.append(Labelled(f"own/{p.language}/{p.id}/vuln", p.language, p.cwe, True, p.vuln, "own", split, p.id))
+        out.append(Labelled(f"own/{p.language}/{p.id}/fixed", p.language, p.cwe, False, p.fixed, "own", split, p.id))
+    return out
+
+
+def load_labelled(path: Path) -> list[Labelled]:
+    """Snippets from a YAML fixture with ``snippets: [{id, language, cwe, label, code, source, split, rule}]``."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return [Labelled(id=str(r["id"]), language=str(r["language"]), cwe=str(r["cwe"]),
+                     vulnerable=r["label"] == "vulnerable", code=str(r["code"]), source=str(r.get("source", "")),
+                     split=str(r.get("split", "all")), rule=str(r.get("rule", "")),
+                     context_cwes=tuple(r.get("context_cwes") or ())) for r in data["snippets"]]
+
+
+def as_answer(snippet: Labelled) -> str:
+    """A snippet wrapped the way a model answers: a sentence, a fenced block, a closing sentence."""
+    return (f"Here is the implementation:\n\n```{snippet.language}\n{snippet.code.rstrip()}\n```\n\n"
+            "Let me know if you need anything else.")
+
+
+def flag_answers(snippets: list[Labelled], **scan_options: Any) -> dict[str, tuple[str, bool, tuple[str, ...]]]:
+    """Send every snippet through the same path as ``dossier codesec`` (extraction, analyzers, counting policy):
+    snippet id -> (outcome, flagged, CWEs of counted findings)."""
+    from modeldossier.codesec.audit import analyse_responses
+    from modeldossier.probing.models import ProbeResponse
+
+    responses = [ProbeResponse(item_id=s.id, content=as_answer(s), finish_reason="stop",
+                               metadata={"code_language": s.language, "task": s.id, "context": "validation"})
+                 for s in snippets]
+    analysed, _ = analyse_responses(responses, **scan_options)
+    return {a.response.item_id: (a.record.outcome, a.record.vulnerable, a.record.cwes) for a in analysed}
+
+
+def confusion(snippets: list[Labelled], flags: dict[str, tuple[str, bool, tuple[str, ...]]]) -> dict[str, int]:
+    """TP/FN over vulnerable snippets, FP/TN over safe ones; any answer not scanned counts as not flagged."""
+    counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0, "not_scanned": 0}
+    for s in snippets:
+        outcome, vulnerable, cwes = flags[s.id]
+        flagged = s.flagged(outcome, vulnerable, cwes)
+        counts["not_scanned"] += outcome != "scanned"
+        key = ("tp" if flagged else "fn") if s.vulnerable else ("fp" if flagged else "tn")
+        counts[key] += 1
+    return counts
