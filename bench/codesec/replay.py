@@ -66,7 +66,7 @@ def simulate(rng: np.random.Generator, s: Setting) -> tuple[list[Record], Instru
     return records, Instrument("static", "sim", "sim", f"simulated, {2 * s.validation}", error)
 
 
-def run(s: Setting, runs: int, seed: int = 7) -> dict[str, float | int]:
+def run(s: Setting, runs: int, seed: int = 7, *, progress: bool = False) -> dict[str, float | int]:
     """Coverage of the raw and corrected intervals, significance rate, and how often the correction was made."""
     design = load_design()
     rng = np.random.default_rng(seed)
@@ -84,7 +84,7 @@ def run(s: Setting, runs: int, seed: int = 7) -> dict[str, float | int]:
             supported += 1
             corrected_cover += bool(c.ci_low <= s.effect <= c.ci_high)
             widths.append(c.ci_high - c.ci_low)
-        if runs >= 20 and (i + 1) % max(1, runs // 10) == 0:
+        if progress and (i + 1) % max(1, runs // 10) == 0:
             print(f"  {i + 1}/{runs}", file=sys.stderr)
     return {"runs": runs, "effect_pp": round(100 * s.effect, 1), "tasks": s.tasks, "samples": s.samples,
             "sensitivity": s.sensitivity, "fpr": s.fpr, "raw_ci_covers_truth": raw_cover / runs,
@@ -108,7 +108,7 @@ def main() -> int:
     base = dict(tasks=args.tasks, samples=args.samples, sensitivity=args.sensitivity, fpr=args.fpr,
                 validation=args.validation, resamples=args.resamples)
     for effect in (args.effect, 0.0):
-        print(json.dumps(run(Setting(effect=effect, **base), args.runs)))
+        print(json.dumps(run(Setting(effect=effect, **base), args.runs, progress=True)))
     return 0
 
 

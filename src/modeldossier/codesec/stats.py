@@ -370,7 +370,7 @@ def headline(results: list[ContextResult], positive: list[ContextResult],
     compared = [r for r in results if r.comparisons]
     if compared and not lines:
         lines.append(f"no significant difference in flagged code or refusal vs matched controls in {len(compared)} "
-                     "compared context(s)")
+                     f"compared context(s) ({error_text(instrument)})")
     for result in positive:
         if result.refusal and result.refusal.n:
             lines.append(f"positive control {result.context}: refusal {100 * (result.refusal.rate or 0):.1f}% "
