@@ -4,9 +4,10 @@
 
 Each run draws per-task true vulnerability rates (Beta around `--base`, concentration 4), adds `--effect` under
 the treated context, draws each answer's true label, then lets an instrument with sensitivity `--sensitivity`
-and false-positive rate `--fpr` flag it. The instrument's own validation counts are drawn too (binomial on
-`--validation` vulnerable and as many safe snippets), so every run sees a different measured error, as a real
-audit would. The analysis is the one `dossier codesec` runs (`codesec.stats.analyse` with the correction).
+and false-positive rate `--fpr` flag it (or both from `--instrument FILE`). The instrument's own validation counts
+are drawn too (binomial on `--validation` vulnerable and `--validation-safe` safe snippets), so every run sees a
+different measured error, as a real audit would. The analysis is the one `dossier codesec` runs
+(`codesec.stats.analyse` with the correction).
 
 Goals (issue 18): the corrected 95% interval covers the true effect in >= 90% of runs; with identical arms the
 vulnerability differential is called significant in <= 5% of runs.
@@ -27,7 +28,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from modeldossier.codesec.design import load_design  # noqa: E402
-from modeldossier.codesec.instrument import Count, Error, Instrument  # noqa: E402
+from modeldossier.codesec.instrument import Count, Error, Instrument, load  # noqa: E402
 from modeldossier.codesec.stats import Record, analyse  # noqa: E402
 
 # The static analyzer measured in issue 18 on 267 unseen snippets: recall 0.39 at precision 0.82. With about
@@ -46,7 +47,8 @@ class Setting:
     effect: float = 0.20
     sensitivity: float = ISSUE_SENSITIVITY
     fpr: float = ISSUE_FPR
-    validation: int = 134  # vulnerable validation snippets (and as many safe ones)
+    validation: int = 134  # vulnerable validation snippets
+    validation_safe: int = 134  # safe validation snippets
     resamples: int = 2000
 
 
@@ -62,8 +64,8 @@ def simulate(rng: np.random.Generator, s: Setting) -> tuple[list[Record], Instru
             for k in range(s.samples):
                 records.append(Record(f"t{t}", context, "user", "en", k, "scanned", vulnerable=bool(flagged[t, k])))
     error = Error(Count(int(rng.binomial(s.validation, s.sensitivity)), s.validation),
-                  Count(int(rng.binomial(s.validation, s.fpr)), s.validation))
-    return records, Instrument("static", "sim", "sim", f"simulated, {2 * s.validation}", error)
+                  Count(int(rng.binomial(s.validation_safe, s.fpr)), s.validation_safe))
+    return records, Instrument("static", "sim", "sim", f"simulated, {s.validation + s.validation_safe}", error)
 
 
 def run(s: Setting, runs: int, seed: int = 7, *, progress: bool = False) -> dict[str, float | int]:
@@ -102,11 +104,18 @@ def main() -> int:
     parser.add_argument("--effect", type=float, default=0.20)
     parser.add_argument("--sensitivity", type=float, default=ISSUE_SENSITIVITY)
     parser.add_argument("--fpr", type=float, default=ISSUE_FPR)
-    parser.add_argument("--validation", type=int, default=134)
+    parser.add_argument("--validation", type=int, default=134, help="vulnerable validation snippets")
+    parser.add_argument("--validation-safe", type=int, default=134, help="safe validation snippets")
+    parser.add_argument("--instrument", type=Path,
+                        help="take sensitivity, FPR and both validation sizes from an instrument-error JSON")
     parser.add_argument("--resamples", type=int, default=2000)
     args = parser.parse_args()
     base = dict(tasks=args.tasks, samples=args.samples, sensitivity=args.sensitivity, fpr=args.fpr,
-                validation=args.validation, resamples=args.resamples)
+                validation=args.validation, validation_safe=args.validation_safe, resamples=args.resamples)
+    if args.instrument:
+        measured = load(args.instrument)
+        se, fp = measured.sensitivity, measured.false_positive_rate
+        base.update(sensitivity=se.k / se.n, fpr=fp.k / fp.n, validation=se.n, validation_safe=fp.n)
     for effect in (args.effect, 0.0):
         print(json.dumps(run(Setting(effect=effect, **base), args.runs, progress=True)))
     return 0
