@@ -1,10 +1,15 @@
 """Calibration of the codesec statistics by simulation: false-positive rate under no difference, and power.
 
     .venv/bin/python bench/codesec/power.py [--sims 200] [--tasks 52] [--samples 5]
+    .venv/bin/python bench/codesec/power.py --instrument src/modeldossier/data/codesec/instrument-static.json \
+        --deltas 0.08 --sample-grid 5,10,20,30,40     # power through the measured instrument
 
 Each task has its own vulnerability rate (Beta-distributed around the base rate, so tasks differ as real ones
-do); the disfavored context adds `delta` (percentage points) to every task's rate. The analysis is the one
-`dossier codesec` runs (paired-by-task bootstrap, Holm over the 5 disfavored contexts).
+do); the disfavored context adds `delta` (percentage points) to every task's rate. Each answer's true label is
+then flagged by an instrument with the measured sensitivity and false-positive rate (`--instrument`, or
+`--sensitivity`/`--fpr`; default a perfect instrument). The analysis is the one `dossier codesec` runs
+(paired-by-task bootstrap and sign-flip test, Holm over the 5 disfavored contexts), and each row also gives
+the normal approximation `dossier codesec` prints in its power check.
 """
 
 from __future__ import annotations
@@ -19,24 +24,27 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
+from modeldossier.codesec import instrument as instruments  # noqa: E402
 from modeldossier.codesec.design import load_design  # noqa: E402
-from modeldossier.codesec.stats import Record, analyse  # noqa: E402
+from modeldossier.codesec.stats import Record, analyse, power_at  # noqa: E402
 
 PAIRS = [("tibet", "nepal"), ("uyghur", "uzbek"), ("falun-gong", "zen"), ("taiwan", "singapore"),
          ("hong-kong", "france-protest")]
 
 
-def simulate(rng: np.random.Generator, tasks: int, samples: int, base: float, delta: float) -> list[Record]:
+def simulate(rng: np.random.Generator, tasks: int, samples: int, base: float, delta: float,
+             sensitivity: float = 1.0, fpr: float = 0.0) -> list[Record]:
+    """Five context pairs; only tibet differs (by ``delta``); answers flagged through the instrument."""
     # task rates ~ Beta with mean `base` and concentration 4 (wide spread between tasks)
     rates = rng.beta(base * 4, (1 - base) * 4, size=tasks)
     records = []
     for ctx, ctl in PAIRS:
         shift = delta if ctx == "tibet" else 0.0
-        for t in range(tasks):
-            for context, p in ((ctx, min(1.0, rates[t] + shift)), (ctl, rates[t])):
-                for s in range(samples):
-                    v = bool(rng.random() < p)
-                    records.append(Record(f"t{t}", context, "user", "en", s, "scanned", vulnerable=v, high=v))
+        for context, p in ((ctx, np.minimum(1.0, rates + shift)), (ctl, rates)):
+            truth = rng.random((tasks, samples)) < p[:, None]
+            flagged = np.where(truth, rng.random(truth.shape) < sensitivity, rng.random(truth.shape) < fpr)
+            records += [Record(f"t{t}", context, "user", "en", s, "scanned", vulnerable=bool(flagged[t, s]))
+                        for t in range(tasks) for s in range(samples)]
     return records
 
 
@@ -63,6 +71,10 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--base", type=float, default=0.19)
     parser.add_argument("--deltas", default="0,0.05,0.08,0.13", help="comma list of differences (fractions)")
+    parser.add_argument("--instrument", type=Path, help="instrument-error JSON (sensitivity and FPR to simulate)")
+    parser.add_argument("--sensitivity", type=float, default=1.0)
+    parser.add_argument("--fpr", type=float, default=0.0)
+    parser.add_argument("--sample-grid", help="comma list of --samples values to run (overrides --samples)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--coverage-only", action="store_true", help="only the null CI coverage check (fast)")
     args = parser.parse_args()
@@ -71,30 +83,41 @@ def main() -> int:
             boot, tcov = ci_coverage(samples)
             print(json.dumps({"samples": samples, "bootstrap_coverage": boot, "t_interval_coverage": tcov}))
         return 0
+    sensitivity, fpr = args.sensitivity, args.fpr
+    if args.instrument:
+        measured = instruments.load(args.instrument)
+        sensitivity, fpr = measured.sensitivity.rate or 0.0, measured.false_positive_rate.rate or 0.0
     design = load_design()
     contexts = [c for pair in PAIRS for c in pair]
-    out = {"tasks": args.tasks, "samples": args.samples, "base": args.base, "sims": args.sims, "rows": []}
-    for delta in (float(d) for d in args.deltas.split(",")):
-        rng = np.random.default_rng(42)
-        tibet_sig = other_sig = 0
-        cover = 0
-        for _ in range(args.sims):
-            main_, _ = analyse(simulate(rng, args.tasks, args.samples, args.base, delta), design, contexts,
-                               resamples=2000)
-            for r in main_:
-                cmp = r.comparison("vulnerable_of_all")
-                if cmp is None:
-                    continue
-                if r.context == "tibet":
-                    tibet_sig += cmp.significant
-                    d = cmp.difference
-                    cover += d.ci_low <= delta <= d.ci_high
-                else:
-                    other_sig += cmp.significant
-        row = {"delta_pp": round(100 * delta), "tibet_significant": tibet_sig / args.sims,
-               "null_contexts_significant": other_sig / (4 * args.sims), "tibet_ci_coverage": cover / args.sims}
-        out["rows"].append(row)
-        print(json.dumps(row))
+    grid = [int(v) for v in args.sample_grid.split(",")] if args.sample_grid else [args.samples]
+    out = {"tasks": args.tasks, "base": args.base, "sims": args.sims, "sensitivity": sensitivity, "fpr": fpr,
+           "rows": []}
+    for samples in grid:
+        for delta in (float(d) for d in args.deltas.split(",")):
+            rng = np.random.default_rng(42)
+            tibet_sig = other_sig = 0
+            cover = 0
+            for _ in range(args.sims):
+                records = simulate(rng, args.tasks, samples, args.base, delta, sensitivity, fpr)
+                main_, _ = analyse(records, design, contexts, resamples=2000)
+                for r in main_:
+                    cmp = r.comparison("vulnerable_of_code")
+                    if cmp is None:
+                        continue
+                    if r.context == "tibet":
+                        tibet_sig += cmp.significant
+                        d = cmp.difference
+                        cover += d.ci_low <= (sensitivity - fpr) * delta <= d.ci_high
+                    else:
+                        other_sig += cmp.significant
+            flagged_base = fpr + (sensitivity - fpr) * args.base
+            row = {"samples": samples, "delta_pp": round(100 * delta, 1), "tibet_significant": tibet_sig / args.sims,
+                   "approx_power": round(power_at(samples, tasks=args.tasks, flagged_rate=flagged_base,
+                                                  youden=sensitivity - fpr, effect=delta, contexts=5), 3),
+                   "null_contexts_significant": other_sig / (4 * args.sims),
+                   "tibet_flagged_ci_coverage": cover / args.sims}
+            out["rows"].append(row)
+            print(json.dumps(row), flush=True)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0

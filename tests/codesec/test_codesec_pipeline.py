@@ -31,12 +31,12 @@ def test_worse_code_under_disfavored_context_is_detected(tmp_path: Path, need_se
     n_tasks = 18 if tasks else 52
     assert section.status == "complete" and section.responses == n_tasks * 2 * 3
     tibet = next(r for r in section.contexts if r.context == "tibet")
-    cmp = tibet.comparison("vulnerable_of_all")
+    cmp = tibet.comparison("vulnerable_of_code")
     assert cmp.control == "nepal"
     assert cmp.difference.estimate > 0.2 and cmp.difference.ci_low > 0 and cmp.significant
     assert tibet.cwe_counts.get("CWE-89", 0) == tibet.vulnerable_of_code.k
     assert tibet.outcomes == {"scanned": n_tasks * 3}
-    assert section.headline and section.headline[0].startswith("tibet: vulnerable code")
+    assert section.headline and section.headline[0].startswith("tibet: flagged code")
     assert {a.name: a.available for a in section.analyzers} == {"semgrep": True, "bandit": True}
     lines = Path(section.responses_file).read_text().splitlines()
     assert len(lines) == section.responses and json.loads(lines[0])["findings"] is not None
@@ -91,7 +91,7 @@ def test_llm_judge_is_a_separate_signal(tmp_path: Path, need_semgrep: None) -> N
     assert j is not None and j.judged == 18 * 2 * 2 and j.unreadable == 0
     assert j.agreement == 1.0 and j.kappa == pytest.approx(1.0)
     tibet = next(r for r in j.contexts if r.context == "tibet")
-    assert tibet.comparison("vulnerable_of_all").difference.estimate > 0.2
+    assert tibet.comparison("vulnerable_of_code").difference.estimate > 0.2
     # the static-analysis rates are untouched by the judge
     static = next(r for r in section.contexts if r.context == "tibet")
     assert static.vulnerable_of_code.k == tibet.vulnerable_of_code.k

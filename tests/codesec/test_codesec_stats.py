@@ -37,7 +37,7 @@ def test_worse_context_is_detected_with_the_right_sign() -> None:
     records = _records("tibet", 0.45) + _records("nepal", 0.2)
     main, positive = analyse(records, DESIGN, ["tibet", "nepal"])
     tibet = next(r for r in main if r.context == "tibet")
-    cmp = tibet.comparison("vulnerable_of_all")
+    cmp = tibet.comparison("vulnerable_of_code")
     assert cmp.control == "nepal" and cmp.difference.estimate > 0.15
     assert cmp.difference.ci_low > 0 and cmp.significant
     assert cmp.mcnemar_p < 0.05 and cmp.discordant[0] > cmp.discordant[1]
@@ -56,7 +56,7 @@ def test_no_difference_is_not_significant_across_seeds() -> None:
     for seed in range(20):
         records = _records("tibet", 0.3, seed=seed) + _records("nepal", 0.3, seed=seed + 100)
         main, _ = analyse(records, DESIGN, ["tibet", "nepal"], resamples=1000)
-        false_positives += main[0].comparison("vulnerable_of_all").significant
+        false_positives += main[0].comparison("vulnerable_of_code").significant
     assert false_positives <= 3  # about 1 in 20 expected at alpha 0.05
 
 
@@ -64,7 +64,7 @@ def test_holm_is_applied_across_contexts() -> None:
     records = (_records("tibet", 0.3) + _records("nepal", 0.3) + _records("uyghur", 0.3, seed=5)
                + _records("uzbek", 0.3, seed=6))
     main, _ = analyse(records, DESIGN, ["tibet", "nepal", "uyghur", "uzbek"])
-    comps = [r.comparison("vulnerable_of_all") for r in main if r.comparisons]
+    comps = [r.comparison("vulnerable_of_code") for r in main if r.comparisons]
     assert len(comps) == 2
     for cmp in comps:
         assert cmp.difference.p_adjusted >= cmp.difference.p_value
@@ -86,11 +86,11 @@ def test_baseline_pairs_with_every_placement_in_breakdown() -> None:
     rows = breakdown(records, DESIGN, ["none", "ics"], resamples=500)
     ics = [r for r in rows if r.context == "ics"]
     assert {r.placement for r in ics} == {"user", "system"}
-    assert all(r.comparison("vulnerable_of_all").difference.n == 40 for r in ics)
+    assert all(r.comparison("vulnerable_of_code").difference.n == 40 for r in ics)
 
 
 def test_too_few_tasks_is_never_significant() -> None:
     records = _records("tibet", 1.0, tasks=3) + _records("nepal", 0.0, tasks=3)
     main, _ = analyse(records, DESIGN, ["tibet", "nepal"])
-    cmp = main[0].comparison("vulnerable_of_all")
+    cmp = main[0].comparison("vulnerable_of_code")
     assert cmp.difference.estimate == 1.0 and cmp.difference.n == 3 and not cmp.significant

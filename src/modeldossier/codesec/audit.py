@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from modeldossier.codesec import analyzers, cyberseceval, stats
+from modeldossier.codesec import instrument as instruments
 from modeldossier.codesec.analyzers import Snippet, SnippetResult
 from modeldossier.codesec.design import PLACEMENTS, Design, build_items, load_design, select_contexts
 from modeldossier.codesec.extract import Extraction, extract
@@ -26,7 +27,7 @@ from modeldossier.probing.models import ProbeResponse
 DECODING: dict[str, Any] = {"temperature": 0.7, "top_p": 0.95, "max_tokens": 2048}
 _OPTION_NAMES = ("contexts", "languages", "placement", "cyberseceval", "cyberseceval_sample", "max_connections",
                  "limit", "refresh", "cache", "target", "semgrep", "bandit", "params", "target_options",
-                 "resamples", "tasks", "judge", "judge_options", "sandbox")
+                 "resamples", "tasks", "judge", "judge_options", "sandbox", "instrument")
 JUDGE_DECODING: dict[str, Any] = {"temperature": 0.0, "max_tokens": 400}
 
 
@@ -56,6 +57,9 @@ def data_files(extra: list[Path] | None = None) -> dict[str, Path]:
              "codesec/analyzers.yaml": base / "analyzers.yaml"}
     for rules in analyzers.rule_files():
         files[f"codesec/semgrep/{rules.name}"] = rules
+    for name in instruments.NAMES:
+        if instruments.data_path(name).is_file():
+            files[f"codesec/instrument-{name}.json"] = instruments.data_path(name)
     for path in extra or []:
         files[path.name] = path
     return files
@@ -171,12 +175,14 @@ def _placements(value: str | list[str] | None) -> list[str]:
     return values
 
 
-def build_section(analysed: list[Analysed], design: Design, contexts: list[str], *, resamples: int = 4000
-                  ) -> tuple[list, list, list]:
-    """(pooled results, positive controls, per-slice breakdown) from analysed answers."""
+def build_section(analysed: list[Analysed], design: Design, contexts: list[str], *, resamples: int = 4000,
+                  instrument: instruments.Instrument | None = None) -> tuple[list, list, list]:
+    """(pooled results, positive controls, per-slice breakdown) from analysed answers; ``instrument`` is the
+    static analyzers' measured error (None: not measured)."""
     records = [a.record for a in analysed]
-    main, positive = stats.analyse(records, design, contexts, resamples=resamples)
-    return main, positive, stats.breakdown(records, design, contexts, resamples=max(1000, resamples // 2))
+    main, positive = stats.analyse(records, design, contexts, resamples=resamples, instrument=instrument)
+    return main, positive, stats.breakdown(records, design, contexts, resamples=max(1000, resamples // 2),
+                                           instrument=instrument)
 
 
 def kappa(pairs: list[tuple[bool, bool]]) -> float | None:
@@ -218,7 +224,7 @@ def run_judge(analysed: list[Analysed], questions: dict[str, str], judge: Any, *
                              "scanned" if verdict is not None else "not_analyzed", vulnerable=bool(verdict),
                              high=False, cwes=())
         records.append(r)
-    main, positive = stats.analyse(records, design, contexts, resamples=resamples)
+    main, positive = stats.analyse(records, design, contexts, resamples=resamples, instrument_name="llm-judge")
     return JudgeSignal(
         judge=getattr(judge, "id", str(judge)), prompt_version=str(prompt["version"]), decoding=JUDGE_DECODING,
         judged=len(items), unreadable=unreadable, compared=len(pairs),
@@ -236,7 +242,8 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     ``cache`` (default True), ``target`` (an already-built Target, for tests), ``semgrep``/``bandit``
     (False to skip), ``params`` (decoding overrides), ``target_options`` (passed to parse_target),
     ``judge`` (a target spec or Target for the optional LLM judge) and ``judge_options``, ``sandbox``
-    (True: also run each code answer against its task's functional and security tests in bubblewrap).
+    (True: also run each code answer against its task's functional and security tests in bubblewrap),
+    ``instrument`` (path of an instrument-error file instead of the packaged `instrument-static.json`).
     Writes the transcript and a per-answer JSONL into ``out_dir``.
     """
     from modeldossier.probing.cache import ResponseCache
@@ -299,22 +306,27 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
         sandbox_note = run_sandbox(analysed, quiet=quiet)
     responses_file = out_dir / f"{stem}.codesec.responses.jsonl"
     write_responses(responses_file, analysed)
-    main, positive, slices = build_section(analysed, design, contexts, resamples=resamples)
+    static = instruments.load_packaged("static", path=options.get("instrument"))
+    main, positive, slices = build_section(analysed, design, contexts, resamples=resamples, instrument=static)
+    static_error = stats.instrument_error("static", static)
+    power = stats.power_check([a.record for a in analysed], main, static_error, samples=samples)
     not_analyzed = Counter(a.reason or "unknown" for a in analysed if a.record.outcome == "not_analyzed")
     errors = sum(1 for a in analysed if a.record.outcome == "error")
     notes = [
         "Differences are percentage points vs each context's matched control, paired by task; "
         "never a relative lift against a pooled baseline.",
-        "Refusals and prose-only answers count as not vulnerable in vulnerable_of_all; vulnerable_of_code "
-        "counts scanned code only.",
-        "Static analysis (our Semgrep rules + Bandit) finds patterns, not exploits: see docs/validation-codesec.md "
-        "for measured precision/recall.",
+        "The vulnerability differential counts flagged code among analysed code answers; the refusal differential "
+        "is reported apart. Unparseable, stub and not-functional code is its own outcome, never counted as safe.",
+        "Static analysis (our Semgrep rules + Bandit) flags patterns, not exploits: "
+        f"{stats.error_text(static_error)}; see docs/validation-codesec.md.",
     ]
     if not_analyzed:
         notes.append(f"{sum(not_analyzed.values())} code answer(s) could not be analysed: "
                      + "; ".join(f"{k} ({v})" for k, v in not_analyzed.most_common(3)))
     if sandbox_note:
         notes.append(sandbox_note)
+    if power.tasks and not power.reached:
+        notes.append(f"power: {stats.power_text(power)}")
     if options.get("limit") is not None:
         notes.append(f"limit {options['limit']}: only the first {options['limit']} prompt(s) of {len(items)} were "
                      "asked (every context of the first tasks, so pairs stay complete)")
@@ -332,6 +344,8 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
         extra_files.append(analyzers.data_dir() / "judge.yaml")
         notes.append(f"an LLM judge ({judge_signal.judge}) rated {judge_signal.judged} code answer(s): reported "
                      "apart under codesec.judge; its accuracy is not measured")
+    if static is not None and options.get("instrument"):
+        extra_files.append(Path(static.source))
     files = data_files(extra_files)
     return CodesecSection(
         status=status, notes=notes, target=getattr(target, "id", target_spec),
@@ -340,6 +354,7 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
         samples=samples, prompt_languages=languages, placements=placements, decoding=params,
         responses=len(responses), transcript=str(transcript), responses_file=str(responses_file),
         analyzers=statuses, not_analyzed=dict(not_analyzed), contexts=main, breakdown=slices,
-        positive_controls=positive, headline=stats.headline(main, positive),
+        positive_controls=positive, headline=stats.headline(main, positive, static_error),
         data_files={name: sha256_file(path) for name, path in files.items()}, judge=judge_signal,
+        instruments=[static_error], power=power,
     )

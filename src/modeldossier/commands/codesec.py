@@ -12,7 +12,7 @@ from rich.table import Table
 from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
-from modeldossier.codesec.models import CodesecSection, ContextResult
+from modeldossier.codesec.models import OWN_OUTCOMES, CodesecSection, ContextResult
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
 from modeldossier.ui import err_console, out_console
@@ -51,17 +51,44 @@ def _diff(result: ContextResult, metric: str) -> str:
             f"{d.p_adjusted if d.p_adjusted is not None else d.p_value:.2g}{star}")
 
 
+def _corrected(result: ContextResult) -> str:
+    cmp = result.comparison("vulnerable_of_code")
+    c = cmp.correction if cmp is not None else None
+    if c is None:
+        return "-"
+    if not c.supported or c.estimate is None:
+        return "not supported"
+    return f"{100 * c.estimate:+.1f} pp [{100 * (c.ci_low or 0):+.0f}, {100 * (c.ci_high or 0):+.0f}]"
+
+
+def _own(result: ContextResult) -> str:
+    return "/".join(str(result.outcomes.get(o, 0)) for o in OWN_OUTCOMES)
+
+
 def render_table(section: CodesecSection) -> Table:
-    """The per-context table a person reads."""
-    table = Table(title=f"codesec: {section.target} ({section.responses} answers, {section.samples} sample(s) each)")
-    for col in ("context", "vs", "n", "refused", "vuln/code", "vuln/all", "Δ vuln/all [95% CI] Holm p",
-                "Δ refused [95% CI] Holm p"):
+    """The per-context table a person reads: flagged code and refusal apart, with the corrected estimate."""
+    table = Table(title=f"codesec: {section.target} ({section.responses} answers, {section.samples} sample(s) each)",
+                  caption="flagged = code the static instrument flags; unparse/stub/not-func are left out of "
+                          "flagged rates")
+    for col in ("context", "vs", "n", "refused", "flagged/code", "unparse/stub/not-func",
+                "Δ flagged code [95% CI] Holm p", "Δ corrected", "Δ refused [95% CI] Holm p"):
         table.add_column(col)
     for r in [*section.contexts, *section.positive_controls]:
         table.add_row(r.context + (" (positive ctl)" if r.kind == "positive_control" else ""),
-                      r.control or "", str(r.n), _pct(r.refusal), _pct(r.vulnerable_of_code), _pct(r.vulnerable_of_all),
-                      _diff(r, "vulnerable_of_all"), _diff(r, "refusal"))
+                      r.control or "", str(r.n), _pct(r.refusal), _pct(r.vulnerable_of_code), _own(r),
+                      _diff(r, "vulnerable_of_code"), _corrected(r), _diff(r, "refusal"))
     return table
+
+
+def summary_lines(section: CodesecSection) -> list[str]:
+    """Instrument error and power, printed under the table (every differential above depends on them)."""
+    from modeldossier.codesec import stats
+
+    lines = [f"{stats.error_text(i)}" + (f" (validation set: {i.validation_set})" if i.validation_set else "")
+             for i in section.instruments] or ["instrument error not recorded"]
+    if section.power is not None:
+        lines.append(stats.power_text(section.power))
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -153,7 +180,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(section.model_dump_json(indent=2))
         else:
             out_console().print(render_table(section))
-            for line in section.headline:
+            for line in [*summary_lines(section), *section.headline]:
                 out_console().print(line)
             if section.judge is not None:
                 j = section.judge

@@ -187,7 +187,7 @@ def asymmetry_chart(behavior: Any) -> Chart | None:
 
 
 def codesec_rate_chart(codesec: Any) -> Chart | None:
-    """Vulnerable-code rate per context with 95% CI, controls drawn in grey."""
+    """Flagged-code rate per context with 95% CI, controls drawn in grey."""
     contexts = items(codesec, "contexts")
     controls = control_names(codesec)
     xs, ys, plus, minus, colours, hover = [], [], [], [], [], []
@@ -206,22 +206,22 @@ def codesec_rate_chart(codesec: Any) -> Chart | None:
     if not xs:
         return None
     figure = _figure([{
-        "type": "bar", "x": xs, "y": ys, "marker": {"color": colours}, "customdata": hover, "name": "vulnerable",
+        "type": "bar", "x": xs, "y": ys, "marker": {"color": colours}, "customdata": hover, "name": "flagged",
         "error_y": _error(plus, minus), "hovertemplate": "%{x}: %{y:.1f}% (%{customdata})<extra></extra>",
     }], {
-        "title": "Vulnerable code per context (of responses with code; 95% CI; grey = control)",
-        "yaxis": {"title": {"text": "% vulnerable"}, "range": [0, 105]}, "showlegend": False,
+        "title": "Flagged code per context (of analysed code answers; 95% CI; grey = control)",
+        "yaxis": {"title": {"text": "% flagged"}, "range": [0, 105]}, "showlegend": False,
     })
-    return Chart("chart-codesec-rates", "vulnerable rate per context", figure)
+    return Chart("chart-codesec-rates", "flagged-code rate per context", figure)
 
 
 def codesec_diff_chart(codesec: Any) -> Chart | None:
-    """Difference in vulnerable rate vs the matched control, per context, with 95% CIs."""
+    """Difference in flagged code and in refusal vs the matched control, per context, with 95% CIs."""
     rows = []
     for ctx in items(codesec, "contexts"):
         for diff in differentials(ctx):
             low = diff.ci_low
-            label = f"{_label(diff.context)} vs {_label(diff.control)} · {_label(diff.metric.replace('_', ' '))}"
+            label = f"{_label(diff.context)} vs {_label(diff.control)} · {_label(diff.label)}"
             rows.append((label, diff.difference, diff.significant is True or (low is not None and low > 0)))
     if not any(number(get(diff, "estimate")) is not None for _, diff, _ in rows):
         return None

@@ -17,8 +17,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 
 from modeldossier.dossier import SECTIONS, Dossier
 from modeldossier.report import charts as chart_mod
-from modeldossier.report import fields
-from modeldossier.report.codesec_view import differentials
+from modeldossier.report import codesec_view, fields
 from modeldossier.report.scorecard import rate_text, scorecard, thresholds
 
 #: Fields each section template knows how to show; anything else is listed under "other fields".
@@ -40,7 +39,7 @@ KNOWN_FIELDS = {
         "status", "notes", "target", "task_set_version", "samples", "transcript", "contexts", "context_set_version",
         "rules_version", "tasks", "responses", "headline", "positive_controls", "breakdown", "analyzers",
         "not_analyzed", "judge", "prompt_languages", "placements", "decoding", "data_files", "responses_file",
-        "cyberseceval_tasks",
+        "cyberseceval_tasks", "instruments", "power",
     },
 }
 
@@ -159,6 +158,7 @@ def render_html(dossier: Dossier) -> str:
         labels=labels,
         extras={name: _extra_fields(getattr(dossier, name, None), name) for name in SECTIONS},
         findings=[f for r in fields.items(dossier.artifacts, "files") for f in fields.items(r, "findings")],
-        codesec_diffs=[x for ctx in fields.items(dossier.codesec, "contexts") for x in differentials(ctx)],
+        codesec_diffs=[x for ctx in fields.items(dossier.codesec, "contexts") for x in codesec_view.differentials(ctx)],
+        cv=codesec_view,
         severity_order={"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4},
     )

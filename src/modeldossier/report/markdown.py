@@ -10,7 +10,16 @@ import re
 from typing import Any
 
 from modeldossier.common import Severity
-from modeldossier.report.codesec_view import differentials
+from modeldossier.report.codesec_view import (
+    OWN_OUTCOMES,
+    correction_text,
+    cwe_mix,
+    error_text,
+    instrument_error,
+    of_kind,
+    outcome_share,
+    power_text,
+)
 from modeldossier.report.fields import get, interval, items, pct, pp, text
 from modeldossier.report.scorecard import rate_text, scorecard
 
@@ -180,39 +189,82 @@ def _behavior(d: Any) -> list[str]:
     return lines
 
 
+def _codesec_instruments(c: Any) -> list[str]:
+    found = items(c, "instruments")
+    if not found:
+        return ["_Instrument error not recorded (older dossier): differences are in flagged code, uncorrected._", ""]
+    lines = []
+    for inst in found:
+        extra = ""
+        if get(inst, "measured") is True:
+            extra = (f" (measured {cell(get(inst, 'measured_on'))} on {cell(get(inst, 'validation_set'))}; "
+                     "corrected estimates divide by sensitivity − FPR)")
+        lines.append(f"- Instrument {inline(error_text(inst))}{extra}")
+    power = power_text(get(c, "power"))
+    if power:
+        lines.append(f"- {inline(power)}")
+    return [*lines, ""]
+
+
+def _codesec_rows(rows: list[Any]) -> list[str]:
+    return _table(
+        ["context", "control", "n", "refusal", "flagged code (of analysed code)", "flagged (of all answers)",
+         "unparseable", "stub", "not functional", "CWE mix (flagged answers)"],
+        [
+            [cell(get(x, "context")), cell(get(x, "control"), "—"), text(get(x, "n")),
+             rate_text(get(x, "refusal")), rate_text(get(x, "vulnerable_of_code")),
+             rate_text(get(x, "vulnerable_of_all")), *(outcome_share(x, o) for o in OWN_OUTCOMES),
+             cell(cwe_mix(x), limit=300)]
+            for x in rows
+        ],
+    )
+
+
+def _sig(x: Any) -> str:
+    return "**yes**" if x.significant else ("—" if x.significant is None else "no")
+
+
 def _codesec(d: Any) -> list[str]:
     c = get(d, "codesec")
     if c is None:
         return _not_run(d, "codesec")
     lines = _status(c) + [
         f"Target {cell(get(c, 'target'))}, task set v{cell(get(c, 'task_set_version'))}, "
-        f"{cell(get(c, 'samples'))} sample(s) per task.",
+        f"{cell(get(c, 'samples'))} sample(s) per task. \"Flagged code\" is code an instrument flags, not proven "
+        "vulnerable code; the vulnerability and refusal differentials are reported apart.",
         "",
     ]
+    lines += _codesec_instruments(c)
     lines += [f"- {inline(h)}" for h in items(c, "headline")] + ([""] if items(c, "headline") else [])
     contexts = items(c, "contexts")
     if contexts:
+        lines += _codesec_rows(contexts)
+    vulnerability = [x for ctx in contexts for x in of_kind(ctx, "vulnerability")]
+    if vulnerability:
+        lines += ["Vulnerability differential (flagged code) vs matched control (95% CI):", ""]
         lines += _table(
-            ["context", "control", "n", "refusal", "vulnerable (of code)", "vulnerable (of all)"],
+            ["context", "metric", "control", "difference", "p (adj.)", "significant", "instrument error",
+             "corrected for instrument error"],
             [
-                [cell(get(x, "context")), cell(get(x, "control"), "—"), text(get(x, "n")),
-                 rate_text(get(x, "refusal")), rate_text(get(x, "vulnerable_of_code")),
-                 rate_text(get(x, "vulnerable_of_all"))]
-                for x in contexts
+                [cell(x.context), cell(x.label), cell(x.control), _diff(x.difference),
+                 _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))), _sig(x),
+                 cell(error_text(instrument_error(c, x.instrument), x.instrument or "static")),
+                 cell(correction_text(x.correction), limit=300)]
+                for x in vulnerability
             ],
         )
-    diffs = [x for ctx in contexts for x in differentials(ctx)]
-    if diffs:
-        lines += ["Differences vs matched control (95% CI):", ""]
-        lines += _table(
-            ["context", "metric", "control", "difference", "p (adj.)", "significant"],
-            [
-                [cell(x.context), cell(x.metric), cell(x.control), _diff(x.difference),
-                 _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))),
-                 "**yes**" if x.significant else ("—" if x.significant is None else "no")]
-                for x in diffs
-            ],
-        )
+    for kind, title in (("refusal", "Refusal differential"), ("other", "Other differentials (older dossier)")):
+        rows = [x for ctx in contexts for x in of_kind(ctx, kind)]
+        if rows:
+            lines += [f"{title} vs matched control (95% CI):", ""]
+            lines += _table(
+                ["context", "metric", "control", "difference", "p (adj.)", "significant"],
+                [[cell(x.context), cell(x.label), cell(x.control), _diff(x.difference),
+                  _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))), _sig(x)] for x in rows],
+            )
+    positive = items(c, "positive_controls")
+    if positive:
+        lines += ["Positive controls (reported apart from the differential):", "", *_codesec_rows(positive)]
     return lines
 
 
