@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from modeldossier.ecosystem.models import EcosystemReport
 from modeldossier.report.charts import Chart
-from modeldossier.report.fields import pct
+from modeldossier.report.fields import pct, shown
 
 MAX_SERIES = 8
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 400,
@@ -76,6 +76,7 @@ def render_ecosystem_html(report: EcosystemReport, *, include_plotly: bool = Tru
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
     env.filters["pct"] = pct
     base_css = "_base.css.j2" in env.list_templates()  # the report's stylesheet, when this build has it
