@@ -212,17 +212,18 @@ def test_inventory_text(capsys):
     assert_inert(capsys.readouterr().out)
 
 
-def test_ecosystem_html():
-    from modeldossier.ecosystem.html import render_ecosystem_html
-    from modeldossier.ecosystem.models import EcosystemReport
+def test_ecosystem_html_and_text(tmp_path, monkeypatch, capsys):
+    from modeldossier.ecosystem import attribution
+    from modeldossier.ecosystem.snapshot import write_snapshot
 
-    fields = EcosystemReport.model_fields
-    report = EcosystemReport.model_construct(**{k: v.get_default(call_default_factory=True)
-                                                for k, v in fields.items() if not v.is_required()})
-    if "notes" in fields:
-        report.notes = [ALL_HOSTILE, BIG]
-    try:
-        page = render_ecosystem_html(report, include_plotly=False)
-    except Exception as exc:  # noqa: BLE001 - the empty report shape may not render; the notes test is what counts
-        pytest.skip(f"empty ecosystem report does not render: {exc}")
-    assert_inert(page)
+    monkeypatch.setattr(attribution, "registry_country_of", lambda: (lambda org: "CN", "test registry", []))
+    rows = [{"id": f"org{i}/{value}", "author": value, "created_at": "2025-01-01", "downloads": 5 + i,
+             "base_model": [f"org/{value}"], "license": value} for i, value in enumerate(HOSTILE.values())]
+    path = tmp_path / "hostile.jsonl"
+    write_snapshot(rows, path)
+    for fmt in ("html", "text"):
+        capsys.readouterr()
+        assert main(["ecosystem", "--snapshot", str(path), "--format", fmt, "-q"]) == 0
+        out = capsys.readouterr().out
+        out = re.sub(r"<script>.*?</script>", "", out, flags=re.S)  # our own inlined plotly.js
+        assert_inert(out)

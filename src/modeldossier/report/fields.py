@@ -96,8 +96,11 @@ def shown(value: Any) -> Any:
     """What every ``{{ ... }}`` of a page prints (the templates' ``finalize``): hidden characters visibly escaped.
 
     Markup built by the renderer (chart JSON marked safe) passes unchanged; mappings and lists read as fields
-    (``key: value; ...``), never as a Python repr; line feeds are kept for ``<pre>`` blocks.
+    (``key: value; ...``), never as a Python repr; line feeds are kept for ``<pre>`` blocks; integers of 1,000
+    and more get thousands separators.
     """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000:
+        return f"{value:,}"  # counts and sizes with thousands separators
     if value is None or isinstance(value, Markup | Undefined | bool | int | float):
         return value
     if isinstance(value, dict | list | tuple):
