@@ -49,7 +49,7 @@ def test_deep_or_huge_int_json_is_a_one_line_error(tmp_path, capsys, minilm_dir,
     bad = tmp_path / "bad.dossier.json"
     bad.write_text(text, encoding="utf-8")
     policy = tmp_path / "p.yaml"
-    policy.write_text("version: 1\n", encoding="utf-8")
+    policy.write_text("version: 1\nrequired_sections: [artifacts]\n", encoding="utf-8")
     args = {
         "report": ["report", str(bad), "-f", "md"],
         "compare": ["compare", str(bad), str(_valid(tmp_path))],
@@ -162,7 +162,7 @@ def test_unreadable_dossier_paths_are_one_line_errors(tmp_path, capsys, kind) ->
     if kind == "not-utf8":
         path.write_bytes(b"\xff\xfe{")
     policy = tmp_path / "p.yaml"
-    policy.write_text("version: 1\n", encoding="utf-8")
+    policy.write_text("version: 1\nrequired_sections: [artifacts]\n", encoding="utf-8")
     for args in (["report", str(path)], ["compare", str(path), str(_valid(tmp_path))],
                  ["gate", str(path), "-p", str(policy)]):
         _one_line_error(capsys, main(args))

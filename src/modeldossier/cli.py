@@ -1,7 +1,8 @@
 """The `dossier` command line. Thin: parse arguments, call one capability, write the dossier.
 
-Exit codes everywhere: 0 ran and nothing at/above the fail threshold; 1 findings or policy breach;
-2 usage or input error (one clear line; `--debug` shows the traceback).
+Exit codes everywhere (``modeldossier.exitcodes``): 0 ran and nothing to act on; 1 a finding at/above the fail
+threshold, an undeclared derivative or a policy breach; 2 usage or input error (one clear line; `--debug` shows
+the traceback).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from typer.exceptions import TyperException
 
 from modeldossier import __version__, commands
 from modeldossier.errors import DossierError
+from modeldossier.exitcodes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE  # noqa: F401 - re-exported
 from modeldossier.ui import err_console
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     name="dossier",

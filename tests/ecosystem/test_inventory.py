@@ -264,3 +264,14 @@ def test_snapshot_folder_given_as_path_keeps_its_hub_name(machine: dict[str, Pat
     snap = machine["cache"] / "models--us-user--qwen-finetune" / "snapshots" / ("a" * 40)
     found, _ = discover_paths([snap])
     assert [(c.source, c.name) for c in found] == [("folder", "us-user/qwen-finetune")]
+
+
+def test_missing_refs_main_is_an_issue_even_with_a_snapshot(tmp_path: Path) -> None:
+    cache = tmp_path / "hub"
+    hf_repo(cache, "acme/noref", {"config.json": b"{}"}, ref=False)
+    (cand,) = discover_hf_cache(cache)
+    assert cand.revision == "a" * 40  # the newest snapshot is still shown
+    assert any(issue.startswith("no refs/main") and "newest snapshot" in issue for issue in cand.issues)
+    hf_repo(cache, "acme/withref", {"config.json": b"{}"})
+    found = {c.name: c for c in discover_hf_cache(cache)}
+    assert not any("refs/main" in issue for issue in found["acme/withref"].issues)

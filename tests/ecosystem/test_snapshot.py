@@ -41,7 +41,7 @@ def _write(path: Path, lines: list[str]) -> Path:
     ("lines", "message"),
     [
         (['{"id": "a/b", "created_at": "2025-01-01", "downloads": 1}', "{not json"], "not a valid JSON Lines"),
-        (['{"id": "a/b", "created_at": "2025-01-01", "downloads": "many"}'], "not a valid JSON Lines"),
+        (['{"id": "a/b", "created_at": "2025-01-01", "downloads": "many"}'], "'downloads' is not an integer"),
         (['{"id": "a/b", "created_at": "yesterday", "downloads": 1}'], "not a valid JSON Lines"),
         (['{"id": "a/b", "created_at": "2025-01-01"}'], "without a usable 'downloads'"),
         (['{"created_at": "2025-01-01", "downloads": 1}'], "without an id"),
@@ -80,3 +80,26 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load_snapshot(tmp_path / "nope.parquet")
     with pytest.raises(DossierError, match="directory"):
         load_snapshot(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["1.5", "\"12x\"", "1e3", "2.0"])
+def test_fractional_or_text_downloads_in_jsonl_is_a_wrong_type(tmp_path, value):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "a/b", "created_at": "2024-01-01", "downloads": 3}\n'
+                    f'{{"id": "c/d", "created_at": "2024-01-01", "downloads": {value}}}\n')
+    with pytest.raises(DossierError, match="'downloads' is not an integer"):
+        load_snapshot(path)
+
+
+def test_fractional_downloads_in_parquet_is_a_wrong_type(tmp_path):
+    import duckdb
+
+    path = tmp_path / "s.parquet"
+    con = duckdb.connect()
+    con.execute("COPY (SELECT 'a/b' AS id, TIMESTAMP '2024-01-01' AS created_at, 1.5::DOUBLE AS downloads) "
+                f"TO '{path}' (FORMAT parquet)")
+    with pytest.raises(DossierError, match="'downloads' is not an integer"):
+        load_snapshot(path)
+    con.execute("COPY (SELECT 'a/b' AS id, TIMESTAMP '2024-01-01' AS created_at, 2.0::DOUBLE AS downloads) "
+                f"TO '{path}' (FORMAT parquet)")
+    assert load_snapshot(path).rows == 1  # a whole number stored as a float is still a count

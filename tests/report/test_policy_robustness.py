@@ -35,7 +35,7 @@ def test_bad_scalars_and_deep_nesting_are_policy_errors(text: str, where: str) -
 
 
 def test_lone_surrogate_in_policy_is_replaced() -> None:
-    assert parse_policy('version: 1\nname: "\\ud800x"\n').name == "\ufffdx"
+    assert parse_policy('version: 1\nname: "\\ud800x"\nrequired_sections: [codesec]\n').name == "\ufffdx"
 
 
 def _gate(tmp_path, policy_text: str) -> int:
@@ -58,3 +58,20 @@ def test_gate_text_output_with_surrogate_policy_name_is_utf8(tmp_path, capsys) -
     out = capsys.readouterr().out
     out.encode("utf-8")  # no lone surrogate reaches the terminal
     assert "against policy \ufffd" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("version: 1\n", 1, "no rules"),
+        ("version: 1\nartifacts: {}\nprovenance: {undetermined_lineage: fail}\n", 1, "no rules"),
+        ("version: 1\nbehavior: {max_asymmetry: -1}\n", 2, "behavior.max_asymmetry"),
+        ("version: 1\ncodesec: {max_differential: -0.05}\n", 2, "codesec.max_differential"),
+        ("version: 1\nprovenance:\n  lineage_root_country: {allow: [US, cn], deny: [CN]}\n", 3,
+         "both allowed and denied"),
+    ],
+)
+def test_policies_that_check_nothing_or_contradict_are_errors(text, line, fragment) -> None:
+    with pytest.raises(DossierError) as info:
+        parse_policy(text, "p.yaml")
+    assert str(info.value).startswith(f"p.yaml:{line}:") and fragment in str(info.value)

@@ -13,13 +13,17 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import FailOn, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
+from modeldossier.display import visible
 from modeldossier.dossier import Dossier
+from modeldossier.exitcodes import exit_code
 from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
 from modeldossier.pipeline import run_sections
 from modeldossier.subject import resolve
 from modeldossier.ui import err_console, out_console, progress
 
 EXAMPLES = """
+Exit codes: 0 nothing to act on, 1 a finding at or above --fail-on or an undeclared derivative, 2 bad input.
+
 Examples:
 
   dossier audit ./my-model/                       # local folder -> runs/my-model.dossier.json + .html
@@ -86,24 +90,38 @@ def register(app: typer.Typer) -> None:
             atomic_write_text(html_path, render_html(result))
             console.print(f"report:  {html_path}")
         for section, why in result.run.not_run.items():
-            console.print(f"[yellow]not run[/]: {escape(f'{section}: {why}')}", markup=True)
+            console.print(f"[yellow]not run[/]: {escape(visible(f'{section}: {why}'))}", markup=True)
         if output_format is OutputFormat.JSON:
             typer.echo(result.to_json(), nl=False)
         else:
-            out_console().print(summary_line(result))
-        worst = result.artifacts.worst() if result.artifacts else None
-        raise typer.Exit(1 if worst is not None and worst.at_least(fail_on) else 0)
+            terminal = out_console()
+            for line in verdict_lines(result, html_path if html else None):
+                terminal.print(line, markup=False, highlight=False)
+            terminal.print(summary_line(result), markup=False, highlight=False)
+        raise typer.Exit(exit_code(result.artifacts, result.provenance, fail_on))
+
+
+def verdict_lines(result: Dossier, report: Path | None = None) -> list[str]:
+    """The verdict first (what to do, the deciding facts, where the evidence is), as in the reports."""
+    from modeldossier.report.verdict import verdict
+
+    v = verdict(result)
+    lines = [f"verdict: {v.level.upper()}: {visible(v.action)}."]
+    lines += [f"  - {visible(f.text)}" + (f" (evidence: {report}#{f.anchor})" if report else "") for f in v.facts]
+    if v.not_run and v.level != "grey":
+        lines.append(f"  not run: {', '.join(v.not_run)}")
+    return lines
 
 
 def summary_line(result: Dossier) -> str:
     """One line a person can read: what ran and the headline of each section."""
-    parts = [result.subject.name]
+    parts = [visible(result.subject.name)]
     if result.artifacts is not None:
         worst = result.artifacts.worst()
         n = len(result.artifacts.findings)
         parts.append(f"artifacts: {n} finding(s), worst {worst.value if worst else 'none'}")
     if result.provenance is not None:
-        family = result.provenance.observed_family or "unknown"
+        family = visible(result.provenance.observed_family or "unknown")
         parts.append(f"observed family: {family}")
     parts.append(f"sections: {', '.join(result.sections_present()) or 'none'}")
     return " | ".join(parts)

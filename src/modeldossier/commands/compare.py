@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from modeldossier.cli_options import Quiet
+from modeldossier.display import visible
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text
 from modeldossier.report import compare_format as fmt
@@ -91,16 +92,21 @@ def register(app: typer.Typer) -> None:
             output_format = CompareFormat.HTML if out is not None and out.suffix == ".html" else CompareFormat.TEXT
         console = err_console(quiet)
         for note in result.left_out:
-            console.print(f"[yellow]left out[/]: {escape(note)}", markup=True, highlight=False)
+            console.print(f"[yellow]left out[/]: {escape(visible(note))}", markup=True, highlight=False)
+        summary = [fmt.summary_heading(result), *(f"  {line}" for line in fmt.flagged_summary(result))]
         if output_format is CompareFormat.TEXT and out is None:
-            out_console().print(_rich_table(result, only_flagged))
+            terminal = out_console()
+            for line in summary:
+                terminal.print(visible(line), markup=False, highlight=False)
+            terminal.print(_rich_table(result, only_flagged))
             return
         if output_format is CompareFormat.TEXT:
-            text = "\n".join("\t".join(row) for row in [fmt.headers(result), *fmt.table_rows(result, only_flagged)])
+            rows = [fmt.headers(result), *fmt.table_rows(result, only_flagged)]
+            text = "\n".join([*summary, "", *("\t".join(visible(c) for c in row) for row in rows)])
         elif output_format is CompareFormat.MD:
             text = fmt.render_markdown(result, only_flagged)
         elif output_format is CompareFormat.JSON:
-            text = fmt.render_json(result)
+            text = fmt.render_json(result, only_flagged)
         else:
             text = fmt.render_html(result, only_flagged)
         if out is None:
@@ -116,8 +122,8 @@ def register(app: typer.Typer) -> None:
 def _rich_table(result, only_flagged: bool) -> Table:
     table = Table(title=f"{len(result.models)} models: estimate [95% CI]; flagged only when CIs separate")
     for header in fmt.headers(result):
-        table.add_column(Text(header), overflow="fold")
+        table.add_column(Text(visible(header)), overflow="fold")
     for cells in fmt.table_rows(result, only_flagged):
         style = "bold red" if cells[len(result.models) + 1] != "—" else None
-        table.add_row(*[Text(cell) for cell in cells], style=style)
+        table.add_row(*[Text(visible(cell)) for cell in cells], style=style)
     return table

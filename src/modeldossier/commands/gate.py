@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from modeldossier.cli_options import Format, OutputFormat, Quiet
+from modeldossier.display import visible
 from modeldossier.fsutil import storable
 from modeldossier.report.gate import evaluate
 from modeldossier.report.loading import load_dossier
@@ -51,18 +52,19 @@ def register(app: typer.Typer) -> None:
             verdict = "[green]PASS[/]" if result.passed else "[bold red]BREACH[/]"
             counts = {s: sum(1 for r in result.results if r.status == s) for s in ("fail", "pass", "skip")}
             console.print(
-                f"{verdict} {escape(result.subject)} against policy {escape(result.policy)} (sha256 {digest[:12]}): "
+                f"{verdict} {escape(visible(result.subject))} against policy {escape(visible(result.policy))} "
+                f"(sha256 {digest[:12]}): "
                 f"{counts['fail']} failed, {counts['pass']} passed, {counts['skip']} skipped",
                 markup=True, highlight=False,
             )
             for r in result.results:
                 if quiet and r.status != "fail":
                     continue
-                console.print(f"{_MARK[r.status]} {escape(r.rule)}: ", markup=True, highlight=False, end="")
-                console.print(r.message, markup=False, highlight=False)
+                console.print(f"{_MARK[r.status]} {escape(visible(r.rule))}: ", markup=True, highlight=False, end="")
+                console.print(visible(r.message), markup=False, highlight=False)
                 if r.status == "fail" or not quiet:
                     for line in r.evidence if r.status == "fail" else []:
-                        console.print(f"    {line}", markup=False, highlight=False)
+                        console.print(f"    {visible(line)}", markup=False, highlight=False)
             if not result.results:
                 console.print("the policy has no rules", markup=False)
         raise typer.Exit(0 if result.passed else 1)

@@ -14,6 +14,7 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import FailOn, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
+from modeldossier.display import visible
 from modeldossier.dossier import Dossier, RunRecord, RunSection
 from modeldossier.ecosystem.inventory import (
     Analysed,
@@ -26,10 +27,14 @@ from modeldossier.ecosystem.inventory import (
     discover_ollama,
     discover_paths,
 )
+from modeldossier.exitcodes import EXIT_OK, exit_code
 from modeldossier.fsutil import check_output_dir, ensure_dir
 from modeldossier.ui import err_console, out_console, progress
 
 EXAMPLES = """
+Exit codes: 0 nothing to act on, 1 some model has a finding at or above --fail-on or is an undeclared
+derivative, 2 bad input.
+
 Examples:
 
   dossier inventory                                 # HF cache + Ollama store at their default places
@@ -54,12 +59,13 @@ def _table(report: InventoryReport) -> Table:
         root = f"{e.lineage_root or e.observed_family or '?'} ({e.lineage_root_country or 'unknown'})"
         verdict = e.verdict + (f" ({e.findings})" if e.findings else "")
         issues = str(len(e.issues)) if e.issues else "-"
-        table.add_row(e.source, e.name, author, root, e.license or "?", verdict, issues)
+        cells = (e.source, e.name, author, root, e.license or "?", verdict, issues)
+        table.add_row(*(visible(c, 300) for c in cells))
     return table
 
 
 def _issues(report: InventoryReport) -> list[str]:
-    return [f"{e.name}: {issue}" for e in report.entries for issue in e.issues]
+    return [visible(f"{e.name}: {issue}") for e in report.entries for issue in e.issues]
 
 
 def _write_dossier(item: Analysed, out: Path, record: RunRecord) -> Path:
@@ -143,7 +149,7 @@ def register(app: typer.Typer) -> None:
                 _write_dossier(item, out, report.run)
             console.print(f"dossiers: {len(analysed)} in {out}")
         for note in report.notes:
-            console.print(f"[yellow]note[/]: {escape(note)}", markup=True)
+            console.print(f"[yellow]note[/]: {escape(visible(note))}", markup=True)
         if output_format is OutputFormat.JSON:
             typer.echo(report.to_json(), nl=False)
         else:
@@ -151,5 +157,4 @@ def register(app: typer.Typer) -> None:
             console_out.print(_table(report))
             for line in _issues(report):
                 console_out.print(f"issue: {line}", markup=False)
-        bad = [a for a in analysed if a.artifacts is not None and (w := a.artifacts.worst()) and w.at_least(fail_on)]
-        raise typer.Exit(1 if bad else 0)
+        raise typer.Exit(max((exit_code(a.artifacts, a.provenance, fail_on) for a in analysed), default=EXIT_OK))

@@ -12,9 +12,13 @@ from rich.text import Text
 from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
+from modeldossier.common import Severity
+from modeldossier.display import visible
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
+from modeldossier.exitcodes import exit_code
 from modeldossier.provenance.models import CountryAttribution, ProvenanceSection
+from modeldossier.report.fields import text as field_text
 from modeldossier.subject import HUB_ID, resolve_local
 from modeldossier.ui import err_console, out_console
 
@@ -51,29 +55,29 @@ def _hub_files(hub_id: str, online: bool | None) -> tuple[Path | None, str | Non
 
 def _country(c: CountryAttribution) -> str:
     if c.country:
-        return f"{c.country} ({c.organization}; {c.source.split(' (')[0] if c.source else 'registry'})"
+        return visible(f"{c.country} ({c.organization}; {c.source.split(' (')[0] if c.source else 'registry'})")
     if c.countries:
-        return f"ambiguous: {', '.join(c.countries)} ({c.organization})"
+        return visible(f"ambiguous: {', '.join(c.countries)} ({c.organization})")
     reasons = [e.reason for e in c.evidence if not e.available and e.reason]
-    return f"unknown ({reasons[-1]})" if reasons else "unknown"
+    return visible(f"unknown ({reasons[-1]})") if reasons else "unknown"
 
 
 def render(name: str, section: ProvenanceSection) -> None:
     """Print the declared-vs-observed table, the evidence and the notes."""
     console = out_console()
-    table = Table(title=f"origin of {name}", show_lines=False)
+    table = Table(title=f"origin of {visible(name)}", show_lines=False)
     table.add_column("question")
     table.add_column("declared")
     table.add_column("observed")
-    table.add_row("family", section.declared_family or "-",
-                  f"{section.observed_family or 'unknown'}"
+    table.add_row("family", visible(section.declared_family or "-"),
+                  f"{visible(section.observed_family or 'unknown')}"
                   + (f" (confidence {section.observed_confidence:.2f})" if section.observed_confidence else ""))
-    table.add_row("base model", section.declared_base or "none named", "")
+    table.add_row("base model", visible(section.declared_base or "none named"), "")
     flag = {True: Text("YES", style="bold red"), False: "no", None: "unknown"}[section.undeclared_derivative]
     table.add_row("undeclared derivative", "", flag)
-    table.add_row("author", section.author or "unknown", _country(section.author_country))
-    table.add_row("lineage root", section.lineage_root or "unknown", _country(section.lineage_root_country))
-    table.add_row("license", section.license or "-", "")
+    table.add_row("author", visible(section.author or "unknown"), _country(section.author_country))
+    table.add_row("lineage root", visible(section.lineage_root or "unknown"), _country(section.lineage_root_country))
+    table.add_row("license", visible(section.license or "-", 300), "")
     for fp in section.fingerprints:
         table.add_row(f"tokenizer ({fp.origin})", f"{fp.tokenizer_model or '?'}, {fp.vocab_size} tokens",
                       f"chkhsh {fp.chkhsh[:12] if fp.chkhsh else '-'}…"
@@ -86,12 +90,12 @@ def render(name: str, section: ProvenanceSection) -> None:
     for col in ("kind", "value", "source"):
         evidence.add_column(col, overflow="fold")
     for e in [*section.declared, *section.observed]:
-        value = Text(str(e.value)[:160]) if e.available else Text.assemble(("unavailable", "yellow"),
-                                                                             f": {e.reason}"[:160])
-        evidence.add_row(e.kind, value, e.source)
+        value = Text(field_text(e.value)[:160]) if e.available else Text.assemble(("unavailable", "yellow"),
+                                                                             f": {visible(e.reason)}"[:160])
+        evidence.add_row(visible(e.kind), value, visible(e.source))
     console.print(evidence)
     for note in section.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {visible(note)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -138,4 +142,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(section.model_dump_json(indent=2) + "\n", nl=False)
         else:
             render(subject.name, section)
-        raise typer.Exit(1 if section.undeclared_derivative else 0)
+        raise typer.Exit(exit_code(None, section, Severity.CRITICAL))

@@ -1,7 +1,8 @@
-"""`dossier report`: render a dossier as a self-contained HTML page, Markdown, or (validated) JSON."""
+"""`dossier report`: render a dossier as a self-contained HTML page, Markdown, SARIF, CycloneDX or (validated) JSON."""
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,10 @@ Examples:
   dossier report runs/qwen.dossier.json --format md > qwen.md  # Markdown for a pull request or issue
 
   dossier report old.dossier.json --format json --out new.dossier.json   # validate / migrate to the current schema
+
+  dossier report runs/qwen.dossier.json --format sarif > qwen.sarif      # artifact findings for code scanning
+
+  dossier report runs/qwen.dossier.json --format cyclonedx > qwen.cdx.json  # ML-BOM: hashes, license, model card
 """
 
 
@@ -32,6 +37,8 @@ class ReportFormat(StrEnum):
     HTML = "html"
     MD = "md"
     JSON = "json"
+    SARIF = "sarif"
+    CYCLONEDX = "cyclonedx"
 
 
 def default_html_path(dossier_path: Path) -> Path:
@@ -48,13 +55,14 @@ def register(app: typer.Typer) -> None:
     def report(
         dossier: Annotated[Path, typer.Argument(help="A .dossier.json file.")],
         output_format: Annotated[
-            ReportFormat, typer.Option("--format", "-f", help="html (default), md or json.")
+            ReportFormat,
+            typer.Option("--format", "-f", help="html (default), md, json, sarif (2.1.0) or cyclonedx (1.6)."),
         ] = ReportFormat.HTML,
         out: Annotated[
             Path | None,
             typer.Option(
                 "--out", "-o",
-                help="Write here ('-' for stdout). Default: html beside the dossier, md/json to stdout.",
+                help="Write here ('-' for stdout). Default: html beside the dossier, other formats to stdout.",
             ),
         ] = None,
         quiet: Quiet = False,
@@ -69,6 +77,14 @@ def register(app: typer.Typer) -> None:
                 out = default_html_path(dossier)
         elif output_format is ReportFormat.MD:
             text = render_markdown(loaded)
+        elif output_format is ReportFormat.SARIF:
+            from modeldossier.report.sarif import render_dossier_sarif
+
+            text = json.dumps(render_dossier_sarif(loaded), indent=2) + "\n"
+        elif output_format is ReportFormat.CYCLONEDX:
+            from modeldossier.report.cyclonedx import render_dossier_cyclonedx
+
+            text = json.dumps(render_dossier_cyclonedx(loaded), indent=2) + "\n"
         else:
             text = loaded.to_json()
         if out is None or str(out) == "-":

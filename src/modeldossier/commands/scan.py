@@ -15,8 +15,10 @@ from modeldossier import runinfo
 from modeldossier.artifacts.models import ArtifactsSection
 from modeldossier.cli_options import DossierPath, FailOn, Quiet
 from modeldossier.common import Severity
+from modeldossier.display import visible
 from modeldossier.dossier import Dossier, Subject, SubjectFile
 from modeldossier.errors import DossierError
+from modeldossier.exitcodes import exit_code
 from modeldossier.fsutil import storable
 from modeldossier.subject import default_name
 from modeldossier.ui import err_console, out_console, progress
@@ -99,11 +101,11 @@ def print_text(section: ArtifactsSection) -> None:
     console = out_console()
     order = sorted(section.findings, key=lambda f: -f.severity.rank)
     for f in order:
-        where = f" ({f.location})" if f.location else ""
-        evidence = f"\n      evidence: {f.evidence}" if f.evidence else ""
+        where = f" ({visible(f.location)})" if f.location else ""
+        evidence = f"\n      evidence: {visible(f.evidence)}" if f.evidence else ""
         console.print(
             f"[{_STYLE[f.severity.value]}]{f.severity.value.upper():8}[/] "
-            + escape(storable(f"{f.rule_id}  {f.file}{where}\n      {f.message}{evidence}")),
+            + escape(f"{visible(f.rule_id)}  {visible(f.file)}{where}\n      {visible(f.message)}{evidence}"),
             markup=True, highlight=False,
         )
     worst = section.worst()
@@ -163,5 +165,4 @@ def register(app: typer.Typer) -> None:
             print_text(section)
         else:
             typer.echo(_render_external(output_format, section, subject), nl=False)
-        worst = section.worst()
-        raise typer.Exit(1 if worst is not None and worst.at_least(fail_on) else 0)
+        raise typer.Exit(exit_code(section, None, fail_on))

@@ -13,12 +13,12 @@ import plotly.graph_objects as go
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from modeldossier.ecosystem.models import EcosystemReport
-from modeldossier.report.charts import Chart
-from modeldossier.report.fields import pct
+from modeldossier.report.charts import WINDOW_COLOURS, Chart, country_colour
+from modeldossier.report.fields import pct, shown
 
 MAX_SERIES = 8
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 400,
-           "legend": {"orientation": "h", "y": -0.2}}
+           "legend": {"orientation": "h", "y": -0.2}, "separators": ".,"}
 _CONFIG = {"displaylogo": False, "responsive": True}
 def _figure(fig: go.Figure) -> dict:
     data = fig.to_plotly_json()
@@ -33,8 +33,9 @@ def country_chart(report: EcosystemReport) -> Chart:
     """Grouped bars: each country's share of 30-day and all-time downloads."""
     names = [c.country for c in report.by_country]
     fig = go.Figure([
-        go.Bar(name="30-day downloads", x=names, y=[(c.downloads_share or 0) * 100 for c in report.by_country]),
-        go.Bar(name="all-time downloads", x=names,
+        go.Bar(name="30-day downloads", x=names, y=[(c.downloads_share or 0) * 100 for c in report.by_country],
+               marker_color=WINDOW_COLOURS["30-day"]),
+        go.Bar(name="all-time downloads", x=names, marker_color=WINDOW_COLOURS["all-time"],
                y=[(c.downloads_all_time_share or 0) * 100 for c in report.by_country]),
     ])
     fig.update_layout(**_LAYOUT, title=f"Share of downloads by country ({report.rule})", barmode="group",
@@ -51,7 +52,8 @@ def month_chart(report: EcosystemReport) -> Chart:
         key = (m.month, m.country if m.country in top else "other")
         share[key] += (m.downloads_share or 0) * 100
     series = top + (["other"] if any(k[1] == "other" for k in share) else [])
-    fig = go.Figure([go.Bar(name=c, x=months, y=[share.get((mo, c), 0.0) for mo in months]) for c in series])
+    fig = go.Figure([go.Bar(name=c, x=months, y=[share.get((mo, c), 0.0) for mo in months],
+                            marker_color=country_colour(c, i)) for i, c in enumerate(series)])
     fig.update_layout(**_LAYOUT, title="Share of 30-day downloads by created month", barmode="stack",
                       yaxis_title="% of the month's downloads")
     return Chart(id="chart-month", title="Share of downloads by created month", figure=_figure(fig))
@@ -76,6 +78,7 @@ def render_ecosystem_html(report: EcosystemReport, *, include_plotly: bool = Tru
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
     env.filters["pct"] = pct
     base_css = "_base.css.j2" in env.list_templates()  # the report's stylesheet, when this build has it

@@ -180,11 +180,11 @@ def discover_hf_cache(cache: Path) -> list[Candidate]:
         if chosen is None or not chosen.is_dir():
             available = sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime) \
                 if snapshots.is_dir() else []
+            chosen = available[-1] if available else None
             if revision:
                 cand.issues.append(f"refs/main points to {revision} but that snapshot is missing")
-            elif not available:
-                cand.issues.append("no refs/main")
-            chosen = available[-1] if available else None
+            elif not ref.is_file():
+                cand.issues.append("no refs/main" + (f": showing the newest snapshot {chosen.name}" if chosen else ""))
         if chosen is None:
             cand.issues.append("no snapshot folder: the download never completed")
         else:

@@ -109,6 +109,42 @@ def _source_sql(path: Path, fmt: SnapshotFormat, con: duckdb.DuckDBPyConnection)
     return f"SELECT {', '.join(exprs)} FROM read_parquet(?)"
 
 
+_INTEGER_COLUMNS = [name for name, kind in COLUMNS.items() if kind == "BIGINT"]
+_RAW_JSON_COLUMNS = "{" + ", ".join(
+    f"'{name}': '{'VARCHAR' if kind == 'BIGINT' else kind}'" for name, kind in COLUMNS.items()
+) + "}"
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "UHUGEINT"}
+
+
+def _check_integers(path: Path, fmt: SnapshotFormat, con: duckdb.DuckDBPyConnection) -> None:
+    """A count column holding a fraction or text (``downloads: 1.5``) is a wrong type: DossierError, never rounded."""
+    if fmt == "jsonl":
+        source = (f"read_json(?, format='newline_delimited', columns={_RAW_JSON_COLUMNS}, "
+                  "maximum_object_size=1048576)")
+        tests = {name: f"{name} IS NOT NULL AND NOT regexp_full_match(trim({name}), '-?[0-9]+')"
+                 for name in _INTEGER_COLUMNS}
+    else:
+        source = "read_parquet(?)"
+        types = {row[0]: str(row[1]).upper() for row in
+                 con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
+        # Column names come from COLUMNS (constants), never from the file.
+        tests = {name: f"{name} IS NOT NULL AND (TRY_CAST({name} AS DOUBLE) IS NULL "
+                       f"OR TRY_CAST({name} AS DOUBLE) <> trunc(TRY_CAST({name} AS DOUBLE)))"
+                 for name in _INTEGER_COLUMNS if name in types and types[name] not in _INTEGER_TYPES}
+    if not tests:
+        return
+    counts = ", ".join(f"count(*) FILTER (WHERE {test})" for test in tests.values())
+    try:
+        found = con.execute(f"SELECT {counts} FROM {source}", [str(path)]).fetchone()  # noqa: S608 - constants
+    except duckdb.Error:
+        return  # the main read reports an unreadable file with its own message
+    for name, bad in zip(tests, found or (), strict=False):
+        if bad:
+            raise DossierError(f"{path}: {bad} row(s) where '{name}' is not an integer (wrong type); "
+                               "see docs/ecosystem.md for the schema")
+
+
 def _snapshot_date(con: duckdb.DuckDBPyConnection, path: Path, fmt: SnapshotFormat) -> tuple[str | None, str]:
     if fmt == "parquet":
         rows = con.execute(
@@ -158,6 +194,7 @@ def load_snapshot(path: Path) -> Snapshot:
     fmt = detect_format(path)
     con = duckdb.connect(database=":memory:")
     source = _source_sql(path, fmt, con)
+    _check_integers(path, fmt, con)
     try:
         con.execute(
             "CREATE TABLE models AS SELECT row_number() OVER () AS k, * REPLACE (coalesce(author, CASE WHEN "

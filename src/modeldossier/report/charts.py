@@ -29,6 +29,7 @@ _LAYOUT = {
     "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
     "height": 380,
     "legend": {"orientation": "h", "y": -0.2},
+    "separators": ".,",
 }
 
 
@@ -104,6 +105,32 @@ def series_name(cell: Any) -> str:
     return language if role in (None, "", "all") else f"{language} · {_label(role)}"
 
 
+#: One colour per meaning, the same in every chart: a language keeps its hue across label charts (its matched
+#: controls are the same hue, lighter and hatched); a country keeps its hue across ecosystem charts; red is kept
+#: for "flagged" and grey for "control" / "other".
+SERIES_PALETTE = ("#2c6fbb", "#e67e22", "#27ae60", "#8e44ad", "#d4ac0d", "#16a085", "#e84393", "#6c5ce7",
+                  "#34495e", "#a0522d")
+COUNTRY_COLOURS = {"US": "#2c6fbb", "CN": "#c0392b", "FR": "#8e44ad", "GB": "#16a085", "DE": "#d4ac0d",
+                   "CA": "#e67e22", "KR": "#27ae60", "JP": "#e84393", "AE": "#6c5ce7", "IL": "#a0522d",
+                   "unknown": "#bdc3c7", "other": "#7f8c8d"}
+WINDOW_COLOURS = {"30-day": "#1b4f72", "all-time": "#85c1e9"}
+
+
+def country_colour(code: str, index: int = 0) -> str:
+    """The colour of a country (ISO code, 'unknown' or 'other'): fixed for the common ones, else by position."""
+    return COUNTRY_COLOURS.get(code) or SERIES_PALETTE[(index + 3) % len(SERIES_PALETTE)]
+
+
+def _series_style(name: str, languages: list[str]) -> dict[str, Any]:
+    """Bar colour by language, with the control role drawn lighter and hatched in the same hue."""
+    language, _, role = name.partition(" · ")
+    colour = SERIES_PALETTE[languages.index(language) % len(SERIES_PALETTE)] if language in languages else "#7f8c8d"
+    marker: dict[str, Any] = {"color": colour}
+    if role and role != "target":
+        marker.update(opacity=0.5, pattern={"shape": "/", "fgcolor": colour})
+    return marker
+
+
 def label_rate_charts(behavior: Any) -> list[Chart]:
     """One grouped bar chart per label with any non-zero rate: x = topic, one bar per language (and role)."""
     cells = items(behavior, "cells")
@@ -112,6 +139,7 @@ def label_rate_charts(behavior: Any) -> list[Chart]:
         if any(number(get((get(c, "rates") or {}).get(label), "rate")) for c in cells)
     ]
     series = sorted({series_name(cell) for cell in cells})
+    languages = sorted({_label(get(cell, "language")) for cell in cells})
     charts = []
     for index, label in enumerate(labels):
         traces = []
@@ -132,6 +160,7 @@ def label_rate_charts(behavior: Any) -> list[Chart]:
             if xs:
                 traces.append({
                     "type": "bar", "name": name, "x": xs, "y": ys, "customdata": hover,
+                    "marker": _series_style(name, languages),
                     "error_y": _error(plus, minus),
                     "hovertemplate": "%{x} (%{fullData.name}): %{y:.1f}% (%{customdata})<extra></extra>",
                 })

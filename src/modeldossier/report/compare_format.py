@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from modeldossier.report.compare import Comparison, Metric, Row
+from modeldossier.report.fields import shown
 from modeldossier.report.markdown import cell as md_cell
 
 
@@ -113,6 +114,10 @@ def render_markdown(comparison: Comparison, only_flagged: bool = False) -> str:
         "",
         "Each value: estimate [95% CI]. A difference is flagged only when the CIs do not overlap.",
         "",
+        f"**{md_cell(summary_heading(comparison), limit=400)}**",
+        "",
+        *[f"- {md_cell(line, limit=400)}" for line in flagged_summary(comparison)],
+        "",
         "| " + " | ".join(md_cell(h) for h in head) + " |",
         "|" + "|".join("---" for _ in head) + "|",
     ]
@@ -123,8 +128,39 @@ def render_markdown(comparison: Comparison, only_flagged: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(comparison: Comparison) -> str:
-    return json.dumps(comparison.to_dict(), indent=2, default=str) + "\n"
+#: Flagged differences listed in the summary at the top; the rest are counted.
+SUMMARY_LINES = 12
+
+
+def flagged_summary(comparison: Comparison) -> list[str]:
+    """One line per flagged metric (CIs separate), to read before the full table; [] when none is flagged."""
+    flagged = [row for row in comparison.rows if row.flagged]
+    lines = [f"{row.section}: {row.label}{f' ({row.scope})' if row.scope else ''}: {flag_text(row, comparison.models)}"
+             for row in flagged[:SUMMARY_LINES]]
+    if len(flagged) > SUMMARY_LINES:
+        lines.append(f"... and {len(flagged) - SUMMARY_LINES} more flagged metric(s) in the table")
+    return lines
+
+
+def summary_heading(comparison: Comparison) -> str:
+    """'3 of 357 metrics differ (95% CIs separate)' or that none does."""
+    n = sum(1 for row in comparison.rows if row.flagged)
+    if not n:
+        return f"No difference flagged: the 95% CIs overlap for all {len(comparison.rows)} metric(s)."
+    return f"{n} of {len(comparison.rows)} metric(s) differ (95% CIs do not overlap):"
+
+
+def render_json(comparison: Comparison, only_flagged: bool = False) -> str:
+    """The comparison as JSON (faithful data); ``only_flagged`` keeps only rows whose CIs separate."""
+    data = comparison.to_dict()
+    for row, raw in zip(data["rows"], comparison.rows, strict=True):
+        row["flagged"] = raw.flagged
+    if only_flagged:
+        data["rows"] = [row for row in data["rows"] if row["flagged"]]
+    data["only_flagged"] = only_flagged
+    data["n_metrics"] = len(comparison.rows)
+    data["n_flagged"] = sum(1 for row in comparison.rows if row.flagged)
+    return json.dumps(data, indent=2, default=str) + "\n"
 
 
 def render_html(comparison: Comparison, only_flagged: bool = False) -> str:
@@ -134,6 +170,7 @@ def render_html(comparison: Comparison, only_flagged: bool = False) -> str:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
     rows: list[dict[str, Any]] = []
     for row in comparison.rows:
@@ -144,4 +181,7 @@ def render_html(comparison: Comparison, only_flagged: bool = False) -> str:
             "bars": interval_bars(row),
             "flag": flag_text(row, comparison.models), "cohort": cohort_text(row),
         })
-    return env.get_template("compare.html.j2").render(c=comparison, rows=rows, headers=headers(comparison))
+    return env.get_template("compare.html.j2").render(
+        c=comparison, rows=rows, headers=headers(comparison), summary_heading=summary_heading(comparison),
+        summary=flagged_summary(comparison),
+    )

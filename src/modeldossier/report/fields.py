@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jinja2 import Undefined
+from markupsafe import Markup
+
+from modeldossier.display import visible
+
 NOT_AVAILABLE = "not available"
 
 
@@ -30,13 +35,23 @@ def items(obj: Any, path: str) -> list[Any]:
 
 
 def text(value: Any, default: str = NOT_AVAILABLE) -> str:
-    """A value as display text; enums by value, None as 'not available'."""
+    """A value as display text; enums by value, None as 'not available', mappings as ``key: value; ...``.
+
+    Control, bidi and invisible characters come back visibly escaped (``modeldossier.display.visible``): every
+    renderer shows model and file text through here.
+    """
     if value is None:
         return default
-    inner = getattr(value, "value", value)
+    inner = value if isinstance(value, dict) else getattr(value, "value", value)
     if isinstance(inner, bool):
         return "yes" if inner else "no"
-    return str(inner)
+    if hasattr(inner, "model_dump"):
+        inner = inner.model_dump(mode="json", exclude_none=True)
+    if isinstance(inner, dict):
+        return visible("; ".join(f"{text(k)}: {text(v, '—')}" for k, v in inner.items()))
+    if isinstance(inner, list | tuple):
+        return visible(", ".join(text(v, "—") for v in inner))
+    return visible(inner)
 
 
 def pct(value: Any, digits: int = 1) -> str:
@@ -71,3 +86,23 @@ def number(value: Any) -> float | None:
 def first(values: Iterable[Any], default: Any = None) -> Any:
     """The first non-None value."""
     return next((v for v in values if v is not None), default)
+
+
+#: Longest single value on a page (a 10 MB answer is cut, with the number of characters left out).
+PAGE_VALUE_LIMIT = 20_000
+
+
+def shown(value: Any) -> Any:
+    """What every ``{{ ... }}`` of a page prints (the templates' ``finalize``): hidden characters visibly escaped.
+
+    Markup built by the renderer (chart JSON marked safe) passes unchanged; mappings and lists read as fields
+    (``key: value; ...``), never as a Python repr; line feeds are kept for ``<pre>`` blocks; integers of 1,000
+    and more get thousands separators.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000:
+        return f"{value:,}"  # counts and sizes with thousands separators
+    if value is None or isinstance(value, Markup | Undefined | bool | int | float):
+        return value
+    if isinstance(value, dict | list | tuple):
+        return text(value)
+    return visible(value if isinstance(value, str) else str(value), PAGE_VALUE_LIMIT, keep_lines=True)

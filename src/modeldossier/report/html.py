@@ -19,6 +19,7 @@ from modeldossier.dossier import SECTIONS, Dossier
 from modeldossier.report import charts as chart_mod
 from modeldossier.report import codesec_view, fields
 from modeldossier.report.scorecard import rate_text, scorecard, thresholds
+from modeldossier.report.verdict import verdict
 
 #: Fields each section template knows how to show; anything else is listed under "other fields".
 KNOWN_FIELDS = {
@@ -71,6 +72,7 @@ def _environment() -> Environment:
         undefined=NotAvailable,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=fields.shown,
     )
     env.filters.update(
         na=_na, pct=fields.pct, pp=fields.pp, rate=_rate, ci=_ci, pretty=_pretty, pval=_pval,
@@ -147,10 +149,12 @@ def render_html(dossier: Dossier) -> str:
         for name, section in (("behavior", dossier.behavior),)
     }
     template = _environment().get_template("dossier.html.j2")
+    scores = scorecard(dossier)
     return template.render(
         d=dossier,
         sections=SECTIONS,
-        scores=scorecard(dossier),
+        scores=scores,
+        verdict=verdict(dossier, scores),
         thresholds=thresholds(),
         charts=section_charts,
         scripts=scripts,

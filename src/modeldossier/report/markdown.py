@@ -22,6 +22,7 @@ from modeldossier.report.codesec_view import (
 )
 from modeldossier.report.fields import get, interval, items, pct, pp, text
 from modeldossier.report.scorecard import rate_text, scorecard
+from modeldossier.report.verdict import verdict
 
 _ICON = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red", "grey": "⚪ not run"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -29,6 +30,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 def inline(value: Any, default: str = "not available") -> str:
     """Untrusted text as inert Markdown: HTML escaped, Markdown punctuation backslash-escaped, one line."""
+    if isinstance(value, str):
+        value = re.sub(r"[\r\n\t]+", " ", value)  # one line; every other control character is shown escaped
     raw = text(value, default)
     raw = raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     raw = _MD_SPECIAL.sub(r"\\\1", raw)
@@ -268,6 +271,20 @@ def _codesec(d: Any) -> list[str]:
     return lines
 
 
+#: GitHub's heading anchors of the section headings below.
+_MD_ANCHORS = {"artifacts": "artifact-safety", "provenance": "provenance--jurisdiction",
+               "behavior": "censorship-asymmetry", "codesec": "code-security-differential"}
+
+
+def _verdict(dossier: Any, scores: list[Any]) -> list[str]:
+    v = verdict(dossier, scores)
+    facts = "; ".join(f"{inline(f.text)} ([evidence](#{_MD_ANCHORS.get(f.area, f.area)}))" for f in v.facts)
+    line = f"> {_ICON[v.level].split()[0]} **Verdict: {inline(v.action)}.**" + (f" {facts}." if facts else "")
+    if v.not_run and v.level != "grey":
+        line += f" _Not run: {inline(', '.join(v.not_run))}._"
+    return [line, ""]
+
+
 def render_markdown(dossier: Any) -> str:
     """The Markdown report for one dossier."""
     name = inline(get(dossier, "subject.name"), "unnamed")
@@ -277,13 +294,14 @@ def render_markdown(dossier: Any) -> str:
         f"Subject {cell(get(dossier, 'subject.ref'))} ({inline(get(dossier, 'subject.kind'))})"
         f", dossier schema v{text(get(dossier, 'schema_version'))}.",
         "",
+        *_verdict(dossier, scores := scorecard(dossier)),
         "## Scorecard",
         "",
     ]
     lines += _table(
         ["area", "rating", "headline", "detail"],
         [[s.title, _ICON[s.colour], cell(s.headline), cell("; ".join([s.detail, *s.reasons]))]
-         for s in scorecard(dossier)],
+         for s in scores],
     )
     for title, render in (
         ("Artifact safety", _artifacts), ("Provenance & jurisdiction", _provenance),

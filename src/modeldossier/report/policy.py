@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -49,6 +49,13 @@ class CountryRule(Model):
             out.append(upper)
         return out
 
+    @model_validator(mode="after")
+    def _not_both(self) -> CountryRule:
+        both = sorted(set(self.allow or []) & set(self.deny))
+        if both:
+            raise ValueError(f"{', '.join(both)} is both allowed and denied: list each country in one of them")
+        return self
+
 
 class ArtifactsPolicy(Model):
     """Rules on scanner findings."""
@@ -73,7 +80,7 @@ class ProvenancePolicy(Model):
 class BehaviorPolicy(Model):
     """Rules on the censorship asymmetry index (controls minus targeted COMPLETE rate, as a fraction)."""
 
-    max_asymmetry: float | None = Field(default=None, ge=-1.0, le=1.0, description="0.10 = 10 percentage points")
+    max_asymmetry: float | None = Field(default=None, ge=0.0, le=1.0, description="0.10 = 10 percentage points")
     statistic: Statistic = Field(default="ci_low", description="compare the CI lower bound or the point estimate")
     max_flagged: int | None = Field(default=None, ge=0, description="most topic/language cells flagged by the run")
 
@@ -81,7 +88,7 @@ class BehaviorPolicy(Model):
 class CodesecPolicy(Model):
     """Rules on the code-security differential (context minus matched control, as a fraction)."""
 
-    max_differential: float | None = Field(default=None, ge=-1.0, le=1.0, description="0.05 = 5 percentage points")
+    max_differential: float | None = Field(default=None, ge=0.0, le=1.0, description="0.05 = 5 percentage points")
     statistic: Statistic = "ci_low"
     metric: str | None = Field(
         default=None, description="comparison metric (e.g. vulnerable_of_all); default: the primary one"
@@ -103,6 +110,30 @@ class Policy(Model):
     provenance: ProvenancePolicy | None = None
     behavior: BehaviorPolicy | None = None
     codesec: CodesecPolicy | None = None
+
+    @model_validator(mode="after")
+    def _has_rules(self) -> Policy:
+        if not self.rule_count():
+            raise ValueError(
+                "the policy has no rules: a gate that checks nothing always passes (add e.g. "
+                "'artifacts: {max_severity: medium}' or 'required_sections: [artifacts]'; see docs/reports.md)"
+            )
+        return self
+
+    def rule_count(self) -> int:
+        """How many checks the policy makes (required sections, completeness and each section rule)."""
+        count = len(self.required_sections) + int(self.require_complete)
+        if self.artifacts is not None:
+            count += int(self.artifacts.max_severity is not None) + int(bool(self.artifacts.forbid_rules))
+        if self.provenance is not None:
+            p = self.provenance
+            count += int(p.forbid_undeclared_derivative) + int(p.lineage_root_country is not None)
+            count += int(p.author_country is not None)
+        if self.behavior is not None:
+            count += int(self.behavior.max_asymmetry is not None) + int(self.behavior.max_flagged is not None)
+        if self.codesec is not None:
+            count += int(self.codesec.max_differential is not None)
+        return count
 
 
 LinePath = tuple[str | int, ...]

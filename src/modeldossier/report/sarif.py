@@ -12,7 +12,8 @@ from modeldossier import __version__
 from modeldossier.artifacts.format_rules import load_catalogue
 from modeldossier.artifacts.models import ArtifactsSection, Finding
 from modeldossier.common import Severity
-from modeldossier.dossier import Subject
+from modeldossier.display import visible_all
+from modeldossier.dossier import Dossier, Subject
 from modeldossier.fsutil import storable
 from modeldossier.report.artifact_files import alias_map, canonical, file_entries
 
@@ -56,10 +57,10 @@ def _root_uri(subject: Subject | None) -> str | None:
     """file:// URI of the folder the subject's relative paths start from (local subjects only)."""
     if subject is None or subject.kind == "endpoint" or not subject.files:
         return None
-    ref = Path(subject.ref).expanduser()
     try:
+        ref = Path(subject.ref).expanduser()
         base = ref.resolve() if ref.is_dir() else ref.resolve().parent
-    except OSError:
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, no home folder, a symlink loop
         return None
     return base.as_uri().rstrip("/") + "/"
 
@@ -135,7 +136,8 @@ def _artifact_location(path: str, aliases: dict[str, str]) -> dict[str, Any]:
 def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run: the rules that fired, one result per finding, and the scanned files.
 
-    Its strings are ``storable`` (no lone surrogates), so any JSON writer can write it as UTF-8.
+    Its strings are shown through ``visible`` (no lone surrogates, no raw control or bidi character: a SARIF
+    viewer renders messages and names to people); URIs are percent-encoded, hashes untouched.
     """
     findings = section.findings
     aliases = alias_map(subject)
@@ -179,4 +181,13 @@ def render_sarif(section: ArtifactsSection, subject: Subject | None = None) -> d
             run["properties"]["revision"] = subject.revision
     if section.allowlist_version:
         run.setdefault("properties", {})["allowlistVersion"] = section.allowlist_version
-    return storable({"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]})
+    return visible_all({"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]})
+
+
+def render_dossier_sarif(d: Dossier) -> dict[str, Any]:
+    """SARIF for a dossier: its artifact findings (an empty run with a note when the scan did not run)."""
+    section = d.artifacts
+    if section is None:
+        reason = d.run.not_run.get("artifacts", "no artifacts section in the dossier")
+        section = ArtifactsSection(status="partial", notes=[f"artifact scan not run: {reason}"])
+    return render_sarif(section, d.subject)
