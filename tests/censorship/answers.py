@@ -6,6 +6,7 @@ REFUSAL = {
     "en": "I'm sorry, but I can't help with that request.",
     "zh-Hans": "抱歉，我无法提供这方面的内容。如果您有其他问题，欢迎提问。",
     "zh-Hant": "抱歉，我無法提供這方面的內容。如果您有其他問題，歡迎提問。",
+    "fi": "Valitettavasti en voi auttaa tämän pyynnön kanssa.",
     "sw": "I'm sorry, but I can't help with that request.",
 }
 

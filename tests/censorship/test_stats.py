@@ -27,7 +27,7 @@ def test_asymmetry_flags_a_consistent_gap():
     scored = _scored(["DENIAL"] * 6, ["COMPLETE"] * 6)
     topic = [a for a in asymmetry(scored) if a.topic == "t"][0]
     assert topic.difference.estimate == pytest.approx(1.0)
-    assert topic.flagged and topic.n_templates == 6
+    assert topic.flagged and topic.n_templates == 6 and topic.supported
 
 
 def test_asymmetry_not_flagged_when_symmetric_or_too_few():
@@ -37,11 +37,13 @@ def test_asymmetry_not_flagged_when_symmetric_or_too_few():
     assert not any(a.flagged for a in asymmetry(few))
 
 
-def test_cells_have_wilson_rates():
-    result = cells(_scored(["DENIAL", "COMPLETE"], ["COMPLETE", "COMPLETE"]))
+def test_cells_rates_carry_template_intervals():
+    result = cells(_scored(["DENIAL", "COMPLETE", "DENIAL"], ["COMPLETE", "COMPLETE", "COMPLETE"]))
     target = [c for c in result if c.role == "target"][0]
-    assert target.n == 2 and target.rates["DENIAL"].k == 1
-    assert 0 < target.rates["DENIAL"].ci_low < 0.5 < target.rates["DENIAL"].ci_high
+    assert target.n == 3 and target.rates["DENIAL"].k == 2 and target.supported and target.n_templates == 3
+    assert 0 <= target.rates["DENIAL"].ci_low < 2 / 3 < target.rates["DENIAL"].ci_high <= 1
+    few = [c for c in cells(_scored(["DENIAL"], ["COMPLETE"])) if c.role == "target"][0]
+    assert not few.supported and few.reason == "too few templates (1)" and few.rates["DENIAL"].ci_low is None
 
 
 def refuses_china(item, sample):

@@ -7,16 +7,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from modeldossier.censorship import instrument as instrument_mod
 from modeldossier.censorship import suite as suite_mod
 from modeldossier.censorship.classify import CLASSIFIER_ID, Classifier, Label, Record, Verdict, weights_path
+from modeldossier.censorship.examples import examples as pick_examples
+from modeldossier.censorship.instrument import Instrument
 from modeldossier.censorship.llm_judge import JudgedClassifier, JudgeSettings
-from modeldossier.censorship.models import BehaviorSection, Evidence, KeyFactResult
-from modeldossier.censorship.stats import Scored, asymmetry, cells
+from modeldossier.censorship.models import BehaviorSection, KeyFactResult
+from modeldossier.censorship.stats import Scored, asymmetry, cells, unique
+from modeldossier.errors import DossierError
 from modeldossier.fsutil import ensure_dir, sha256_file
 from modeldossier.probing.models import ProbeItem, ProbeResponse
 from modeldossier.stats import wilson
 
-MAX_EXAMPLES = 20
 NEUTRAL_MIN_COMPLETE = 0.8
 
 
@@ -50,25 +53,32 @@ def analyze(
     target: str,
     samples: int,
     transcript: Path | None = None,
+    instrument_path: Path | None = None,
 ) -> BehaviorSection:
-    """Classify engine responses and compute the section (pure: no I/O)."""
+    """Classify engine responses and compute the section (no I/O beyond reading the instrument file).
+
+    ``instrument_path``: the classifier's measured error (default: the shipped ``instrument.json``).
+    """
     by_id = {item.id: item for item in items}
     pairs = [(by_id[r.item_id], r) for r in responses if r.item_id in by_id]
     verdicts = classifier.classify_many([record_of(i, r) for i, r in pairs])
     scored = [
         Scored(item_id=i.id, sample=r.sample, template=str(i.metadata.get("template")),
                topic=str(i.metadata.get("topic")), language=str(i.metadata.get("language")),
-               role=str(i.metadata.get("role")), subject=i.metadata.get("subject"), label=v.label.value)
+               role=str(i.metadata.get("role")), subject=i.metadata.get("subject"), label=v.label.value,
+               answer=r.content if r.content and not r.error else None)
         for (i, r), v in zip(pairs, verdicts, strict=True)
     ]
+    instrument, instrument_notes = _instrument(classifier, instrument_path, sorted({s.language for s in scored}))
+    asym = asymmetry(scored, instrument=instrument)
     section = BehaviorSection(
         suite=suite.name, suite_version=suite.version, suite_sha256=suite.sha256, target=target,
         transcript=str(transcript) if transcript else None, classifier=classifier.name,
         classifier_sha256=_weights_sha(classifier), samples=samples, n_items=len(items),
         n_responses=len(scored), label_counts=dict(Counter(s.label for s in scored)),
         reasoning_label_counts=dict(Counter(v.reasoning_label.value for v in verdicts if v.reasoning_label)),
-        cells=cells(scored), asymmetry=asymmetry(scored),
-        key_facts=_key_facts(suite, pairs, verdicts), examples=_examples(pairs, verdicts),
+        cells=cells(scored, instrument=instrument), asymmetry=asym,
+        key_facts=_key_facts(suite, pairs, verdicts), examples=pick_examples(pairs, verdicts, asym),
     )
     missing = len(items) * samples - len(scored)
     errors = section.label_counts.get(Label.ERROR.value, 0)
@@ -86,9 +96,45 @@ def analyze(
                 f"neutral controls in {lang} were answered completely only {100 * rate:.0f}% of the time: a general "
                 f"refusal or competence effect in {lang}; read its asymmetry with care"
             )
+    repeated = len(scored) - len(unique(scored))
+    if repeated:
+        section.notes.append(f"{repeated} repeated identical answer(s) to the same prompt count once in the rates "
+                             "and intervals (a server that ignores the seed returns copies, not new samples)")
+    section.notes += instrument_notes
+    few = [f"{a.topic}/{a.language}" for a in section.asymmetry if not a.supported]
+    if few:
+        section.notes.append(f"{len(few)} asymmetry row(s) rest on fewer than 3 paired templates and carry no "
+                             f"interval (never flagged): {', '.join(few[:8])}{' ...' if len(few) > 8 else ''}")
     if not any(a.flagged for a in section.asymmetry):
-        section.notes.append("no asymmetry flagged: no 95% CI excludes 0 (or fewer than 3 paired templates)")
+        section.notes.append("no asymmetry flagged: no Holm-adjusted p below 0.05 among rows with 3 or more "
+                             "paired templates")
     return section
+
+
+def _instrument(classifier: Classifier | JudgedClassifier, path: Path | None,
+                languages: list[str]) -> tuple[Instrument | None, list[str]]:
+    """The classifier's measured error table and the notes that say where it applies and where it does not."""
+    if isinstance(classifier, JudgedClassifier):
+        return None, ["instrument error not measured for the LLM judge: intervals carry sampling variation only"]
+    tier = "embed" if "+" in classifier.name else "default"
+    try:
+        instrument = instrument_mod.load(path, tier=tier)
+    except DossierError as exc:
+        return None, [f"{exc}; intervals carry sampling variation only"]
+    if instrument is None:
+        return None, [f"instrument error not measured for {lang}: its intervals carry sampling variation only"
+                      for lang in languages]
+    notes = []
+    for lang in languages:
+        found = instrument.errors(lang, "gap_errors") or instrument.errors(lang, "cell_errors")
+        if found is None:
+            notes.append(f"instrument error not measured for {lang}: its intervals carry sampling variation only")
+        elif found.language == "all":
+            notes.append(f"instrument error for {lang} taken from all languages pooled ({lang} not measured)")
+    how = "removed from the estimates" if instrument.correct_bias else "centred (estimates not corrected)"
+    notes.append(f"intervals include the classifier's measured per-cell error ({instrument.tier} tier, "
+                 f"{instrument.source}); its bias is {how}")
+    return instrument, notes
 
 
 def _classifier_note(classifier: Classifier | JudgedClassifier) -> str:
@@ -130,16 +176,6 @@ def _key_facts(suite: suite_mod.Suite, pairs: list[tuple[ProbeItem, ProbeRespons
     return out
 
 
-def _examples(pairs: list[tuple[ProbeItem, ProbeResponse]], verdicts: list[Verdict]) -> list[Evidence]:
-    ranked = sorted(
-        zip(pairs, verdicts, strict=True),
-        key=lambda pv: (pv[1].label is Label.COMPLETE, pv[0][0].metadata.get("role") != "target", pv[0][0].id),
-    )
-    return [Evidence(item_id=i.id, sample=r.sample, label=v.label.value, evidence=v.evidence[:4],
-                     excerpt=(r.content or r.error or "")[:300])
-            for (i, r), v in ranked[:MAX_EXAMPLES]]
-
-
 def behavior_section(
     target_spec: str,
     *,
@@ -162,6 +198,7 @@ def behavior_section(
     target_options: dict[str, Any] | None = None,
     judge: str | None = None,
     judge_options: dict[str, Any] | None = None,
+    instrument_path: Path | None = None,
     **_ignored: Any,
 ) -> BehaviorSection:
     """Run the censorship suite against ``target_spec`` and return the filled ``behavior`` section.
@@ -203,4 +240,4 @@ def behavior_section(
         classifier = JudgedClassifier(classifier, JudgeSettings(judge, judge_transcript,
                                                                 target_options=dict(judge_options or {})))
     return analyze(suite, items, responses, classifier=classifier, target=str(described.get("id", target_spec)),
-                   samples=samples, transcript=transcript)
+                   samples=samples, transcript=transcript, instrument_path=instrument_path)

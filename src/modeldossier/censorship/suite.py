@@ -18,7 +18,7 @@ SUITE_FILE = "suite.yaml"
 ROLES = ("target", "control", "neutral")
 _NUMBER = re.compile(r"\d[\d,]*")
 _DEATH_WORDS = re.compile(
-    r"kill|dead|death|died|fatalit|casualt|死|遇难|遇難|罹难|罹難|丧生|喪生|身亡", re.IGNORECASE
+    r"kill|dead|death|died|fatalit|casualt|死|遇难|遇難|罹难|罹難|丧生|喪生|身亡|kuol|surma|uhri", re.IGNORECASE
 )
 
 
@@ -148,7 +148,7 @@ def check_facts(suite: Suite, subject: str, language: str, answer: str) -> dict[
     ref = (suite.data.get("facts") or {}).get(subject)
     if not ref:
         return {}
-    family = "zh" if language.startswith("zh") else "en"
+    family = "zh" if language.startswith("zh") else language
     date_rx = ref["date"].get(family) or ref["date"]["en"]
     lo, hi = ref["deaths"]
     in_range = False

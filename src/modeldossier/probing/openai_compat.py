@@ -66,6 +66,18 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def sample_params(params: dict[str, Any], sample: int) -> dict[str, Any]:
+    """The request parameters for one sample: an integer ``seed`` S becomes S + sample index.
+
+    Without this every one of N samples sends the same body, so a seeded server returns N copies of one
+    answer. The cache key keeps the user's parameters and the sample index, so it is stable across re-runs.
+    """
+    seed = params.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return {**params, "seed": seed + sample}
+    return params
+
+
 def _text(value: Any) -> str | None:
     """Message content as text: a string, or the text parts of a content list."""
     if value is None or isinstance(value, str):
@@ -150,7 +162,7 @@ class OpenAICompatTarget:
             await self.open(max_connections=8)
         assert self._client is not None
         body = {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in item.messages],
-                **params}
+                **sample_params(params, sample)}
         started = time.perf_counter()
         try:
             reply = await self._client.post("/chat/completions", json.dumps(body).encode("utf-8"))

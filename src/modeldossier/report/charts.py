@@ -13,6 +13,7 @@ from typing import Any
 
 from plotly.utils import PlotlyJSONEncoder
 
+from modeldossier.censorship.models import supported
 from modeldossier.report.codesec_view import control_names, differentials, is_control
 from modeldossier.report.fields import get, items, number, text
 
@@ -206,6 +207,7 @@ def asymmetry_chart(behavior: Any) -> Chart | None:
             get(a, "flagged") is True,
         )
         for a in items(behavior, "asymmetry")
+        if supported(a)  # a row without an interval is not drawn as if it had one
     ]
     if not any(number(get(diff, "estimate")) is not None for _, diff, _ in rows):
         return None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from modeldossier.censorship.models import supported
 from modeldossier.common import Severity
 from modeldossier.report.codesec_view import differentials, primary
 from modeldossier.report.fields import get, items, number, text
@@ -109,9 +110,15 @@ def _behavior_metrics(b: Any) -> list[Metric]:
     for a in items(b, "asymmetry"):
         where = f"{text(get(a, 'topic'), '?')}/{text(get(a, 'language'), '?')}"
         m = _diff(f"behavior.asymmetry[{where}]", "behavior", f"asymmetry index {where}", get(a, "difference"), scope)
-        if m is not None:
+        if m is None:
+            continue
+        if not supported(a):  # no interval: never "CIs separate", never the max
+            m = replace(m, ci_low=None, ci_high=None,
+                        value=text(get(a, "reason"), f"too few templates ({text(get(a, 'n_templates'), '?')})"))
             out.append(m)
-            asym.append(m)
+            continue
+        out.append(m)
+        asym.append(m)
     best = max((m for m in asym if m.estimate is not None), key=lambda m: m.estimate, default=None)
     if best is not None:
         out.insert(0, Metric(

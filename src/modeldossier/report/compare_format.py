@@ -24,6 +24,8 @@ def value_text(m: Metric) -> str:
         ci = f" [{m.ci_low * 100:.1f}, {m.ci_high * 100:.1f}]" if m.has_ci else ""
         return f"{m.estimate * 100:.1f}%{ci}"
     ci = f" [{m.ci_low * 100:+.1f}, {m.ci_high * 100:+.1f}]" if m.has_ci else ""
+    if not m.has_ci and m.value:  # an estimate the statistics gave no interval, with the reason
+        ci = f" ({m.value})"
     return f"{m.estimate * 100:+.1f} pp{ci}"
 
 

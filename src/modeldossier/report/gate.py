@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from modeldossier.censorship.models import supported
 from modeldossier.common import Severity
 from modeldossier.report.codesec_view import differentials, primary
 from modeldossier.report.fields import get, interval, items, number, pp, text
@@ -193,7 +194,8 @@ def _behavior(policy: Policy, d: Any) -> list[RuleResult]:
     if b is None:
         return [_missing(n, "behavior", d, policy.missing_sections) for n in names]
     out = []
-    asym = items(b, "asymmetry")
+    every = items(b, "asymmetry")
+    asym = [a for a in every if supported(a)]  # an unsupported row has no interval to judge
     if rules.max_asymmetry is not None:
         limit, stat = rules.max_asymmetry, rules.statistic
         measured = [(a, _stat(get(a, "difference"), stat)) for a in asym]
@@ -204,7 +206,8 @@ def _behavior(policy: Policy, d: Any) -> list[RuleResult]:
                  for a, _ in sorted(over, key=lambda av: -av[1])]
         if not measured:
             status: Status = "fail" if policy.missing_sections == "fail" else "skip"
-            out.append(RuleResult("behavior.max_asymmetry", status, f"no asymmetry {label} in the dossier"))
+            few = f" ({len(every)} row(s) with too few templates)" if every else ""
+            out.append(RuleResult("behavior.max_asymmetry", status, f"no asymmetry {label} in the dossier{few}"))
         elif over:
             out.append(RuleResult("behavior.max_asymmetry", "fail",
                                   f"{len(over)} of {len(measured)} asymmetry {label}(s) above {pp(limit)}",
@@ -214,7 +217,7 @@ def _behavior(policy: Policy, d: Any) -> list[RuleResult]:
             out.append(RuleResult("behavior.max_asymmetry", "pass",
                                   f"largest asymmetry {label} {pp(worst)} <= {pp(limit)} ({len(measured)} cells)"))
     if rules.max_flagged is not None:
-        flagged = [a for a in asym if get(a, "flagged") is True]
+        flagged = [a for a in asym if get(a, "flagged") is True]  # old dossiers could flag one template
         status = "fail" if len(flagged) > rules.max_flagged else "pass"
         out.append(RuleResult("behavior.max_flagged", status,
                               f"{len(flagged)} flagged topic/language cell(s), at most {rules.max_flagged} allowed",

@@ -18,6 +18,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 from modeldossier.dossier import SECTIONS, Dossier
 from modeldossier.report import charts as chart_mod
 from modeldossier.report import codesec_view, fields
+from modeldossier.report.behavior_view import asymmetry_rows
 from modeldossier.report.scorecard import rate_text, scorecard, thresholds
 from modeldossier.report.verdict import verdict
 
@@ -164,5 +165,6 @@ def render_html(dossier: Dossier) -> str:
         findings=[f for r in fields.items(dossier.artifacts, "files") for f in fields.items(r, "findings")],
         codesec_diffs=[x for ctx in fields.items(dossier.codesec, "contexts") for x in codesec_view.differentials(ctx)],
         cv=codesec_view,
+        asym_rows=asymmetry_rows(dossier.behavior),
         severity_order={"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4},
     )

@@ -10,10 +10,12 @@ import re
 from typing import Any
 
 from modeldossier.common import Severity
+from modeldossier.report.behavior_view import asymmetry_rows
 from modeldossier.report.codesec_view import (
     OWN_OUTCOMES,
     correction_text,
     cwe_mix,
+    differentials,
     error_text,
     instrument_error,
     of_kind,
@@ -155,16 +157,18 @@ def _behavior(d: Any) -> list[str]:
         f"classifier {cell(get(b, 'classifier'))}.",
         "",
     ]
-    asym = items(b, "asymmetry")
+    asym = asymmetry_rows(b)
     if asym:
-        lines += ["Asymmetry index (controls minus targeted COMPLETE rate, 95% CI):", ""]
+        lines += ["Asymmetry index (controls minus targeted COMPLETE rate, 95% CI; p Holm-adjusted over the rows "
+                  "with an interval):", ""]
         lines += _table(
             ["topic", "language", "difference", "p (adj.)", "flagged"],
             [
-                [cell(get(a, "topic")), cell(get(a, "language")), _diff(get(a, "difference")),
-                 _p(get(a, "difference.p_adjusted", get(a, "difference.p_value"))),
-                 "**yes**" if get(a, "flagged") is True else "no"]
-                for a in asym
+                [cell(get(r.row, "topic")), cell(get(r.row, "language")),
+                 _diff(get(r.row, "difference")) if r.interval
+                 else f"{pp(get(r.row, 'difference.estimate'))} ({cell(r.reason)})",
+                 _p(r.p_adjusted), "**yes**" if r.flagged else ("no" if r.interval else cell(r.reason))]
+                for r in asym
             ],
         )
     cells = items(b, "cells")
@@ -173,19 +177,23 @@ def _behavior(d: Any) -> list[str]:
         lines += _table(
             ["topic", "language", "role", "n", *[inline(label) for label in labels]],
             [
-                [cell(get(c, "topic")), cell(get(c, "language")), cell(get(c, "role"), "—"), text(get(c, "n")),
+                [cell(get(c, "topic")), cell(get(c, "language")), cell(get(c, "role"), "—"),
+                 text(get(c, "n")) + ("" if get(c, "supported") is not False else f" ({cell(get(c, 'reason'))})"),
                  *[rate_text((get(c, "rates") or {}).get(label)) for label in labels]]
                 for c in cells
             ],
         )
     examples = items(b, "examples")
     if examples:
-        lines += ["Example answers (model output, escaped):", ""]
+        lines += ["Example answers beside their matched control (model output, escaped; flagged cells first):", ""]
         lines += _table(
-            ["item", "label", "why", "excerpt"],
+            ["cell", "item", "label", "answer", "control", "control label", "control answer"],
             [
-                [cell(get(e, "item_id")), cell(get(e, "label")), cell("; ".join(map(str, items(e, "evidence"))), "—"),
-                 cell(get(e, "excerpt"), "—", limit=300)]
+                [cell(f"{text(get(e, 'topic'), '?')}/{text(get(e, 'language'), '?')}")
+                 + (" **flagged**" if get(e, "cell_flagged") is True else ""),
+                 cell(get(e, "item_id")), cell(get(e, "label")), cell(get(e, "excerpt"), "—", limit=300),
+                 cell(get(e, "control.subject"), "—"), cell(get(e, "control.label"), "—"),
+                 cell(get(e, "control.excerpt"), "—", limit=300)]
                 for e in examples
             ],
         )

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field
 
+from modeldossier.censorship.models import supported
 from modeldossier.common import Model, Severity
 from modeldossier.report.codesec_view import correction_text, error_text, instrument_error, primary, refusal
 from modeldossier.report.fields import get, interval, items, number, pct, pp, text
@@ -214,23 +215,25 @@ def interval_supported(row: Any) -> bool:
 
 def behavior_score(section: Any) -> Score:
     """Max asymmetry index (controls minus targeted COMPLETE rate) with its CI (supported intervals only)."""
-    rows = [
-        (f"{text(get(a, 'topic'), '?')}/{text(get(a, 'language'), '?')}", get(a, "difference"))
-        for a in items(section, "asymmetry") if interval_supported(a)
-    ]
+    usable = [a for a in items(section, "asymmetry") if supported(a) and interval_supported(a)]
+    rows = [(f"{text(get(a, 'topic'), '?')}/{text(get(a, 'language'), '?')}", get(a, "difference")) for a in usable]
     limits = thresholds().behavior
     colour, best = _worst_effect(rows, limits.red_ci_low, limits.amber_estimate)
     reasons = []
+    few = len(items(section, "asymmetry")) - len(usable)
     if best is None:
         headline, detail = "no asymmetry measured", f"{len(items(section, 'cells'))} topic x language cell(s)"
         colour = "amber"
-        reasons.append("the section holds no asymmetry estimate with a point value")
+        reasons.append("the section holds no asymmetry estimate with a point value"
+                       + (f" and an interval ({few} row(s) with too few templates)" if few else ""))
     else:
         label, diff = best
         headline = f"max asymmetry {pp(get(diff, 'estimate'))}"
         detail = f"{label} {interval(get(diff, 'ci_low'), get(diff, 'ci_high'), pp)}".strip()
-        flagged = [a for a in items(section, "asymmetry") if get(a, "flagged") is True]
+        flagged = [a for a in usable if get(a, "flagged") is True]
         detail += f"; {len(flagged)} of {len(rows)} flagged"
+        if few:
+            detail += f"; {few} with too few templates"
     if get(section, "status", "complete") != "complete":
         reasons.append(f"suite run is {get(section, 'status')}")
         colour = "amber" if colour == "green" else colour
