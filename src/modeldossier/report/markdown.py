@@ -15,7 +15,6 @@ from modeldossier.report.codesec_view import (
     OWN_OUTCOMES,
     correction_text,
     cwe_mix,
-    differentials,
     error_text,
     instrument_error,
     of_kind,
