@@ -28,11 +28,13 @@ def _flag(char: str) -> str | None:
 
 
 def escape_name(name: str) -> str:
-    """``name`` with every bidi, invisible or control character written as ``\\uXXXX``."""
+    """``name`` with every bidi, invisible or control character written as ``\\uXXXX`` (raw bytes as ``\\xNN``)."""
     out = []
     for char in name:
         if _flag(char) is None:
             out.append(char)
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # a byte of a non-UTF-8 name (surrogate escape): show the byte
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
         elif ord(char) > 0xFFFF:
             out.append(f"\\U{ord(char):08x}")
         else:
