@@ -116,3 +116,35 @@ def test_param_and_list_parsing():
     assert split_list(["en,zh", " ru "]) == ["en", "zh", "ru"] and split_list(None) is None
     with pytest.raises(DossierError):
         parse_params(["=1"])
+
+
+@pytest.mark.parametrize("value", ["stream=true", "stream=1", "stream=yes"])
+def test_stream_param_is_refused(value):
+    with pytest.raises(DossierError, match="stream"):
+        parse_params([value])
+
+
+def test_stream_false_is_accepted():
+    assert parse_params(["stream=false"]) == {"stream": False}
+
+
+def test_every_request_failing_is_an_error_exit_even_when_quiet(tmp_path, suite, capsys):
+    script = tmp_path / "dead.yaml"
+    script.write_text("default: {fail: {status: 503, retry_after: 0, message: down}}\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["probe", "--target", f"mock:{script}", "--suite", str(suite), "--out", str(out), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "every request failed" in err
+    assert (out / "mock_dead.tiny.transcript.jsonl").is_file()  # the errors are kept for the re-run
+
+
+def test_every_request_failing_on_the_censorship_suite_is_an_error_exit(tmp_path, capsys):
+    script = tmp_path / "dead.yaml"
+    script.write_text("default: {fail: {status: 503, retry_after: 0, message: down}}\n",
+                      encoding="utf-8")
+    code = main(["probe", "--target", f"mock:{script}", "--suite", "censorship", "--out", str(tmp_path / "o"),
+                 "--quiet", "--limit", "4"])
+    assert code == 2
+    assert "every request failed" in capsys.readouterr().err

@@ -193,3 +193,41 @@ def test_odd_replies_parse_or_fail_as_bad_body(body, content, finish, bad_body):
     response = target._parse(item, 0, HTTPResult(200, {}, body), 0.1)
     assert (response.content, response.finish_reason) == (content, finish)
     response.model_dump_json()  # storable
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["openai:127.0.0.1:8000/v1/m", "openai:ftp://h/v1/m", "openai:localhost:8000/v1/m", "openai:localhost/v1/m",
+     "vllm:my-box.internal.example:8000/v1/m", "openai:[::1]:8000/v1/m", "openai:Http+unix://x/v1/m",
+     "deepseek:api.deepseek.com/v1/deepseek-chat"],
+)
+def test_address_without_http_scheme_is_refused_not_sent_to_default_cloud(spec):
+    with pytest.raises(DossierError, match="looks like an address"):
+        parse_target(spec, environ={"OPENAI_API_KEY": "k", "VLLM_API_KEY": "k", "DEEPSEEK_API_KEY": "k"})
+
+
+@pytest.mark.parametrize("spec", ["openai:HTTP://127.0.0.1:8000/v1/m", "openai:Https://127.0.0.1:8000/v1/m"])
+def test_upper_case_scheme_is_a_url(spec):
+    target = parse_target(spec, environ={"OPENAI_API_KEY": "k"})
+    assert isinstance(target, OpenAICompatTarget)
+    assert "127.0.0.1:8000" in target.base_url
+    assert "api.openai.com" not in target.base_url
+
+
+@pytest.mark.parametrize("model", ["qwen2.5:7b", "gpt-4.1", "Qwen/Qwen2.5-7B-Instruct", "llama3.1:8b-instruct-q4_K_M",
+                                   "accounts/fireworks/models/deepseek-v3"])
+def test_model_names_with_dots_and_tags_still_work(model):
+    target = parse_target(f"openai:{model}", environ={"OPENAI_API_KEY": "k"})
+    assert isinstance(target, OpenAICompatTarget)
+
+
+@pytest.mark.parametrize("spec", ["openai:http://127.0.0.1:99999/v1/m", "openai:http://127.0.0.1:abc/v1/m",
+                                  "openai:http://127.0.0.1:0/v1/m"])
+def test_bad_port_is_a_clean_error(spec):
+    with pytest.raises(DossierError, match="port"):
+        parse_target(spec, environ={"OPENAI_API_KEY": "k"})
+
+
+def test_bad_port_in_base_url_option_is_a_clean_error():
+    with pytest.raises(DossierError, match="port"):
+        parse_target("openai:m", base_url="http://127.0.0.1:70000/v1", environ={"OPENAI_API_KEY": "k"})

@@ -46,6 +46,8 @@ def parse_params(values: list[str] | None) -> dict[str, Any]:
             params[key.strip()] = json.loads(raw)
         except ValueError:
             params[key.strip()] = raw
+    if params.get("stream") not in (None, False):
+        raise DossierError("--param stream is not supported: answers are read whole (drop the parameter)")
     return scrub_surrogates(params)
 
 
@@ -158,6 +160,9 @@ def _censorship(target: str, out: Path, samples: int, quiet: bool, options: dict
     else:
         out_console().print(f"behavior: status {section.status}, {len(section.cells)} cell(s), "
                             f"{sum(a.flagged for a in section.asymmetry)} flagged asymmetry(ies)")
+    if section.status == "error" and section.n_responses:
+        raise DossierError(f"every request failed ({section.n_responses}): the target never answered; the transcript "
+                           "keeps the errors, and re-running the same command retries them")
 
 
 def _write_dossier(subject: Subject, section_name: str | None, section: Any, record: Any,
@@ -216,7 +221,7 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
     if dossier is not None:
         written = _write_dossier(endpoint_subject(target_spec, described), None, None, record, dossier, out)
         console.print(f"dossier:    {written}")
-    if summary.overall.errors:
+    if summary.overall.errors and summary.overall.errors < summary.overall.n:
         console.print(f"[yellow]{summary.overall.errors} request(s) failed[/]: re-run the same command to retry them",
                       markup=True)
     if output_format is OutputFormat.JSON:
@@ -228,3 +233,6 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
             f"{o.empty} empty, {o.blocked} blocked, {o.errors} error(s) | resumed {stats.resumed}, "
             f"cached {stats.cached}, fetched {stats.fetched}, retries {stats.retries}, {stats.seconds:.1f}s"
         )
+    if summary.overall.n and summary.overall.errors == summary.overall.n:
+        raise DossierError(f"every request failed ({summary.overall.n}): the target never answered; the transcript "
+                           "keeps the errors, and re-running the same command retries them")

@@ -56,6 +56,27 @@ _LOCAL_KINDS = ("transformers", "replay", "mock")
 _VERSION_SEGMENT = re.compile(r"^v\d+$")
 
 
+_ANY_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_HOST_LIKE = re.compile(
+    r"^(localhost|\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|([A-Za-z0-9-]+\.)+[A-Za-z]{2,})(:[^/]*)?(/|$)"
+)
+
+
+def looks_like_address(text: str) -> bool:
+    """Whether a target's model part is really a URL or ``host[:port]/...`` (any scheme, any case)."""
+    return bool(_ANY_SCHEME.match(text) or _HOST_LIKE.match(text))
+
+
+def _check_port(netloc: str, where: str) -> None:
+    """A DossierError for a port that is not a number in 1-65535 (urlsplit raises ValueError lazily)."""
+    try:
+        port = urlsplit(f"http://{netloc}").port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise DossierError(f"{where}: the port must be a number from 1 to 65535")
+
+
 def split_url(url: str) -> tuple[str, str]:
     """``http://h:8000/v1/org/model`` -> (``http://h:8000/v1``, ``org/model``).
 
@@ -65,6 +86,7 @@ def split_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DossierError(f"the target URL must start with http:// or https:// (got scheme {parts.scheme!r})")
+    _check_port(parts.netloc, "the target URL")
     if "@" in parts.netloc or parts.query or parts.fragment:
         raise DossierError("credentials or a query string in the target URL are not accepted: "
                            "set <PROVIDER>_API_KEY instead")
@@ -147,9 +169,14 @@ def _openai(
     from modeldossier.probing.openai_compat import OpenAICompatTarget
 
     rest = rest.strip()
-    if rest.startswith(("http://", "https://")):
-        url_base, model = split_url(rest)
+    scheme = _ANY_SCHEME.match(rest)
+    if scheme and scheme.group(1).lower() in ("http", "https"):
+        url_base, model = split_url(scheme.group(1).lower() + rest[len(scheme.group(1)):])
         base_url = base_url or url_base
+    elif looks_like_address(rest):
+        # never fall through to the provider's default (cloud) base URL with what is really a local address
+        raise DossierError(f"{provider.name}: the target looks like an address but is not an http(s) URL: write "
+                           f"{provider.name}:http://HOST:PORT/v1/MODEL (scheme http or https)")
     else:
         model = rest
     if not model:
@@ -157,10 +184,11 @@ def _openai(
     env_base, _ = _env(provider.env, "BASE_URL", environ)
     base_url = base_url or env_base or provider.base_url
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or "@" in parts.netloc or parts.query or parts.fragment:
+    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc or parts.query or parts.fragment:
         # never echo it: a query string may hold a key
         raise DossierError(f"{provider.name}: the base URL must be http(s)://host[:port]/path, without "
                            "credentials or a query string (keys go in <PROVIDER>_API_KEY)")
+    _check_port(parts.netloc, f"{provider.name}: the base URL")
     key_source = "option" if api_key else None
     key_env = options.get("api_key_env")
     if not api_key and key_env:
