@@ -153,6 +153,10 @@ _CODE_LINE = re.compile(
 )
 
 
+# a sentence: starts with a capital letter, words and spaces, ends with . : ! or ?, no code punctuation
+_PROSE_LINE = re.compile(r"^\s*[A-Z][A-Za-z'’,\- ]*\s[A-Za-z'’,\- ]*[.:!?]\s*$")
+
+
 def _code_runs(lines: list[str]) -> list[tuple[int, int]]:
     """(start, end) of each run of code-looking lines; blank and indented lines continue a run."""
     runs = []
@@ -192,8 +196,10 @@ def _bare_code(text: str) -> CodeBlock | None:
     best: CodeBlock | None = None
     for start, end in _code_runs(lines):
         run = lines[start:end]
-        while run and not run[-1].strip():
+        while run and (not run[-1].strip() or _PROSE_LINE.match(run[-1])):
             run.pop()
+        while run and (not run[0].strip() or _PROSE_LINE.match(run[0])):
+            run.pop(0)
         if sum(1 for line in run if _CODE_LINE.search(line)) < 2:
             continue
         code = "\n".join(run) + "\n"
