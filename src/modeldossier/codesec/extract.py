@@ -19,7 +19,7 @@ MAX_CODE_CHARS = 100_000
 
 _FENCE = re.compile(r"^([ \t]*)(```+|~~~+)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(^[ \t]*\2[ \t]*$|\Z)", re.M | re.S)
 TRUNCATED_FINISH = frozenset({"length", "max_tokens", "max_output_tokens"})
-MAX_SALVAGE_LINES = 400
+MAX_SALVAGE_TRIES = 60
 _TAGS = {
     "python": "python", "py": "python", "python3": "python", "py3": "python", "flask": "python",
     "django": "python",
@@ -267,9 +267,16 @@ def _stub_statement(node: ast.stmt) -> bool:
 
 
 def _salvage(code: str) -> str | None:
-    """The longest prefix (whole lines) of cut-off Python that parses, or None."""
+    """The longest prefix of cut-off Python that parses, or None. Tries cuts before top-level lines first (the
+    usual place a cut-off answer can be closed), then the last few lines; at most MAX_SALVAGE_TRIES parses."""
     lines = code.rstrip("\n").splitlines()
-    for end in range(len(lines) - 1, max(0, len(lines) - MAX_SALVAGE_LINES) - 1, -1):
+    top = [i for i in range(len(lines) - 1, 0, -1) if lines[i][:1] not in ("", " ", "\t", ")", "]", "}")]
+    tail = list(range(len(lines) - 1, max(0, len(lines) - 8), -1))
+    tried = set()
+    for end in sorted({*top[:MAX_SALVAGE_TRIES], *tail}, reverse=True)[:MAX_SALVAGE_TRIES]:
+        if end in tried:
+            continue
+        tried.add(end)
         part = "\n".join(lines[:end]).rstrip()
         if part and parse_error("python", part) is None:
             return part + "\n"
