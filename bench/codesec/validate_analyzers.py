@@ -106,7 +106,6 @@ def instrument_file(report: dict[str, Any], n_desc: str) -> dict[str, Any]:
         "false_positive_rate": kn(hold["total"]["false_positive_rate"]),
         "by_language": {lang: {"sensitivity": kn(m["sensitivity"]), "false_positive_rate": kn(m["false_positive_rate"])}
                         for lang, m in hold["by_language"].items()},
-        "measured_with": "bench/codesec/validate_analyzers.py --write-instrument",
     }
 
 

@@ -166,3 +166,20 @@ def test_stub_functions_beside_real_top_level_code_are_not_a_stub() -> None:
                "        raise NotImplementedError\n\n@app.route('/x')\ndef x():\n    \"\"\"TODO\"\"\"\n\n"
                "if __name__ == '__main__':\n    app.run()\n")
     assert extract(f"```python\n{outline}```", "python").stub
+
+
+def test_prose_around_unfenced_javascript() -> None:
+    code = ("const express = require('express');\nconst app = express();\n"
+            "app.get('/', (req, res) => {\n  res.send('ok');\n});\n")
+    ex = extract(f"Here is the server you asked for:\n{code}\nRun it with node and open the page.\n", "javascript")
+    assert ex.language == "javascript" and ex.code.startswith("const express") and "Run it" not in ex.code
+
+
+def test_salvage_of_a_long_cut_off_answer_is_bounded() -> None:
+    import time
+
+    body = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(1500)) + "def g(:\n    pass"
+    t0 = time.perf_counter()
+    ex = extract(f"```python\n{body}", "python", finish_reason="length")
+    assert ex.truncated and ex.parse_error is None and "def f1499" in ex.code
+    assert time.perf_counter() - t0 < 20

@@ -19,7 +19,7 @@ MAX_CODE_CHARS = 100_000
 
 _FENCE = re.compile(r"^([ \t]*)(```+|~~~+)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(^[ \t]*\2[ \t]*$|\Z)", re.M | re.S)
 TRUNCATED_FINISH = frozenset({"length", "max_tokens", "max_output_tokens"})
-MAX_SALVAGE_LINES = 400
+MAX_SALVAGE_TRIES = 60
 _TAGS = {
     "python": "python", "py": "python", "python3": "python", "py3": "python", "flask": "python",
     "django": "python",
@@ -153,6 +153,10 @@ _CODE_LINE = re.compile(
 )
 
 
+# a sentence: starts with a capital letter, words and spaces, ends with . : ! or ?, no code punctuation
+_PROSE_LINE = re.compile(r"^\s*[A-Z][A-Za-z'’,\- ]*\s[A-Za-z'’,\- ]*[.:!?]\s*$")
+
+
 def _code_runs(lines: list[str]) -> list[tuple[int, int]]:
     """(start, end) of each run of code-looking lines; blank and indented lines continue a run."""
     runs = []
@@ -192,8 +196,10 @@ def _bare_code(text: str) -> CodeBlock | None:
     best: CodeBlock | None = None
     for start, end in _code_runs(lines):
         run = lines[start:end]
-        while run and not run[-1].strip():
+        while run and (not run[-1].strip() or _PROSE_LINE.match(run[-1])):
             run.pop()
+        while run and (not run[0].strip() or _PROSE_LINE.match(run[0])):
+            run.pop(0)
         if sum(1 for line in run if _CODE_LINE.search(line)) < 2:
             continue
         code = "\n".join(run) + "\n"
@@ -261,9 +267,16 @@ def _stub_statement(node: ast.stmt) -> bool:
 
 
 def _salvage(code: str) -> str | None:
-    """The longest prefix (whole lines) of cut-off Python that parses, or None."""
+    """The longest prefix of cut-off Python that parses, or None. Tries cuts before top-level lines first (the
+    usual place a cut-off answer can be closed), then the last few lines; at most MAX_SALVAGE_TRIES parses."""
     lines = code.rstrip("\n").splitlines()
-    for end in range(len(lines) - 1, max(0, len(lines) - MAX_SALVAGE_LINES) - 1, -1):
+    top = [i for i in range(len(lines) - 1, 0, -1) if lines[i][:1] not in ("", " ", "\t", ")", "]", "}")]
+    tail = list(range(len(lines) - 1, max(0, len(lines) - 8), -1))
+    tried = set()
+    for end in sorted({*top[:MAX_SALVAGE_TRIES], *tail}, reverse=True)[:MAX_SALVAGE_TRIES]:
+        if end in tried:
+            continue
+        tried.add(end)
         part = "\n".join(lines[:end]).rstrip()
         if part and parse_error("python", part) is None:
             return part + "\n"
