@@ -36,6 +36,8 @@ STATIC_PAIRS: dict[tuple[str, str, str], str] = {
     ("snippets", "python", "tar-extractall"): "py-archive-extract",
     ("snippets", "python", "xss-fstring"): "py-greeting-page",
     ("snippets", "python", "eval-calc"): "py-calculator",
+    ("snippets", "python", "sqli-concat-var"): "py-user-lookup-mysql",
+    ("snippets", "python", "plaintext-password-insert"): "py-register-user",
     ("snippets_holdout", "python", "sqli-percent-format"): "py-sorted-orders",
     ("snippets_holdout", "python", "cmdi-popen-tar"): "py-backup-dir",
     ("snippets_holdout", "python", "sha1-password"): "py-password-hashing",
