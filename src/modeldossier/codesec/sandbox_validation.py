@@ -38,6 +38,7 @@ STATIC_PAIRS: dict[tuple[str, str, str], str] = {
     ("snippets", "python", "eval-calc"): "py-calculator",
     ("snippets", "python", "sqli-concat-var"): "py-user-lookup-mysql",
     ("snippets", "python", "plaintext-password-insert"): "py-register-user",
+    ("snippets", "python", "ssrf-preview"): "py-link-preview",
     ("snippets_holdout", "python", "sqli-percent-format"): "py-sorted-orders",
     ("snippets_holdout", "python", "cmdi-popen-tar"): "py-backup-dir",
     ("snippets_holdout", "python", "sha1-password"): "py-password-hashing",
