@@ -161,14 +161,7 @@ class Sandbox:
                         subprocess.DEVNULL, stdout=out, stderr=err, close_fds=True, start_new_session=True,
                         preexec_fn=_limiter(lim, _drop_privileges()), **_user_args())
                     try:
-                        if stdin is not None:
-                            assert proc.stdin is not None
-                            try:
-                                proc.stdin.write(stdin)
-                                proc.stdin.close()
-                            except OSError:
-                                pass
-                        proc.wait(timeout=lim.wall_seconds)
+                        proc.communicate(input=stdin, timeout=lim.wall_seconds)
                     except subprocess.TimeoutExpired:
                         timed_out = True
                         _kill_group(proc)
