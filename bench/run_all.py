@@ -29,6 +29,7 @@ BENCHES: dict[str, list[str]] = {
     "censorship-classify-embed": [PY, "bench/censorship/bench_classify.py", "--embed", "--n", "200", "--repeat", "1"],
     "codesec-analyzers-dev": [PY, "bench/codesec/validate_analyzers.py", "--set", "dev"],
     "codesec-analyzers-holdout": [PY, "bench/codesec/validate_analyzers.py", "--set", "holdout"],
+    "codesec-sandbox": [PY, "bench/codesec/validate_sandbox.py"],
     "codesec-power": [PY, "bench/codesec/power.py", "--sims", "100"],
     "codesec-scan": [PY, "bench/codesec/bench_scan.py"],
     "ecosystem": [PY, "bench/ecosystem/bench_aggregate.py", "--rows", "1000000"],

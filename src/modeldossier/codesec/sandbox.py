@@ -7,7 +7,7 @@ Layout inside the sandbox: the system (``/usr``, ``/lib*``, ``/bin``, a few ``/e
 language runtimes are bound read-only, the caller's files are bound read-only at ``/sandbox``, and a
 size-limited tmpfs at ``/tmp`` (also ``$HOME`` and the working directory) is the only writable place.
 Every namespace is unshared (network included), the sandbox dies with its parent, runs in its own
-session, and as an unprivileged user when we are root so that the process-count limit holds.
+session, and as a fresh unprivileged uid when we are root so that the process-count limit holds.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -28,7 +29,9 @@ from pathlib import Path
 
 INSIDE = "/sandbox"  # where the caller's files appear, read-only
 WORK = "/tmp"  # noqa: S108 - the sandbox's private tmpfs (cwd and $HOME), not the host's /tmp
-NOBODY = 65534
+# When we are root, each run uses its own unprivileged uid from this range (no passwd entry needed): RLIMIT_NPROC
+# counts a user's processes machine-wide, so a shared uid such as nobody would let parallel runs starve each other.
+SANDBOX_UIDS = range(300_000, 400_000)
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
               "/etc/nsswitch.conf")
@@ -156,16 +159,9 @@ class Sandbox:
                     proc = subprocess.Popen(
                         self.command(argv, str(staged)), stdin=subprocess.PIPE if stdin is not None else
                         subprocess.DEVNULL, stdout=out, stderr=err, close_fds=True, start_new_session=True,
-                        preexec_fn=_limiter(lim, _drop_to_nobody()), **_user_args())
+                        preexec_fn=_limiter(lim, _drop_privileges()), **_user_args())
                     try:
-                        if stdin is not None:
-                            assert proc.stdin is not None
-                            try:
-                                proc.stdin.write(stdin)
-                                proc.stdin.close()
-                            except OSError:
-                                pass
-                        proc.wait(timeout=lim.wall_seconds)
+                        proc.communicate(input=stdin, timeout=lim.wall_seconds)
                     except subprocess.TimeoutExpired:
                         timed_out = True
                         _kill_group(proc)
@@ -187,14 +183,15 @@ class Sandbox:
                          seconds=seconds, truncated=t1 or t2)
 
 
-def _drop_to_nobody() -> bool:
+def _drop_privileges() -> bool:
     return os.geteuid() == 0
 
 
 def _user_args() -> dict[str, object]:
-    """Run bwrap as an unprivileged user when we are root: the process limit never binds root."""
+    """Run bwrap as a fresh unprivileged uid when we are root: the process limit never binds root."""
     if os.geteuid() == 0:
-        return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+        uid = SANDBOX_UIDS[secrets.randbelow(len(SANDBOX_UIDS))]
+        return {"user": uid, "group": uid, "extra_groups": []}
     return {}
 
 
@@ -211,10 +208,10 @@ def _user_process_count() -> int:
     return count
 
 
-def _limiter(lim: Limits, as_nobody: bool) -> Callable[[], None]:
+def _limiter(lim: Limits, own_uid: bool) -> Callable[[], None]:
     """A preexec function that sets the kernel limits for bwrap and everything it starts."""
     # RLIMIT_NPROC counts every process of the real user: as ourselves, leave room for what already runs.
-    nproc = lim.processes if as_nobody else _user_process_count() + lim.processes
+    nproc = lim.processes if own_uid else _user_process_count() + lim.processes
     memory = lim.memory_mb * 1024 * 1024
     fsize = lim.file_mb * 1024 * 1024
 

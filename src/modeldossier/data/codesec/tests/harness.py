@@ -122,6 +122,16 @@ class Ctx:
         return False
 
 
+class SandboxEnviron(dict):  # type: ignore[type-arg]
+    """os.environ for the answer: a variable it requires (``os.environ["DB_PASSWORD"]``) reads as a placeholder,
+    as a deployment would provide it; ``get`` and ``in`` still see only what is really set."""
+
+    def __missing__(self, key: object) -> str:
+        if not isinstance(key, str):  # os.get_exec_path probes b"PATH" and expects KeyError
+            raise KeyError(key)
+        return "sandbox-placeholder"
+
+
 def _accepts(fn: Any, n: int) -> bool:
     try:
         inspect.signature(fn).bind(*range(n))
@@ -175,6 +185,7 @@ def run_check(name: str, check: Any, cfg: dict[str, Any], stubs: dict[str, types
         os.close(read_fd)
         os.chdir(workdir)
         os.environ["HOME"] = str(workdir)
+        os.environ = SandboxEnviron(os.environ)  # type: ignore[assignment]
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)  # the answer's prints never mix with the result line
         signal.alarm(int(cfg.get("check_timeout", 5)))
