@@ -155,18 +155,47 @@ def test_simulated_replay_fast() -> None:
     """Known +20 pp through the issue's measured instrument: the corrected interval covers it, the raw one does
     not; identical arms are rarely called different (the full version is the slow test and bench/)."""
     replay = _replay()
-    shifted = replay.run(replay.Setting(effect=0.20, resamples=1000), runs=100)
-    assert shifted["corrected_supported"] == 1.0 and shifted["corrected_ci_covers_truth"] >= 0.85
+    shifted = replay.run(replay.Setting(effect=0.20, resamples=1000), runs=40)
+    assert shifted["corrected_supported"] == 1.0 and shifted["corrected_ci_covers_truth"] >= 34 / 40
     assert shifted["raw_ci_covers_truth"] <= 0.1
-    null = replay.run(replay.Setting(effect=0.0, resamples=1000), runs=100, seed=11)
-    assert null["significant"] <= 0.10  # 5% expected; more than 10 of 100 happens 1% of the time at 5%
+    null = replay.run(replay.Setting(effect=0.0, resamples=1000), runs=40, seed=11)
+    assert null["significant"] <= 5 / 40  # 5% expected; 6 or more of 40 happens 1.4% of the time at 5%
 
 
 @pytest.mark.slow
 def test_simulated_replay_goals() -> None:
     replay = _replay()
-    shifted = replay.run(replay.Setting(effect=0.20), runs=500)
+    shifted = replay.run(replay.Setting(effect=0.20), runs=2000, seed=11)
     assert shifted["corrected_ci_covers_truth"] >= 0.90, shifted
-    null = replay.run(replay.Setting(effect=0.0), runs=500, seed=11)
+    null = replay.run(replay.Setting(effect=0.0), runs=2000, seed=11)
     assert null["significant"] <= 0.05, null
     assert json.dumps(shifted)
+
+
+def test_section_carries_instrument_error_correction_and_power(tmp_path: Path, need_semgrep: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from scripted import coder
+
+    from modeldossier.codesec.audit import codesec_section
+    from modeldossier.probing.scripted import MockTarget
+
+    def run(out: Path, **options):
+        return codesec_section("mock:coder", out_dir=out, samples=3, quiet=True, contexts=["tibet"],
+                               target=MockTarget(coder({"tibet": 0.6}, base=0.2), name="coder"), cache=False,
+                               resamples=1000, tasks=["javascript"], **options)
+
+    section = run(tmp_path / "a", instrument=DATA / "good.json")
+    assert [(i.name, i.measured, i.sensitivity.k, i.false_positive_rate.n) for i in section.instruments] == [
+        ("static", True, 52, 134)]
+    cmp = next(r for r in section.contexts if r.context == "tibet").comparison("vulnerable_of_code")
+    assert cmp.instrument == "static" and cmp.correction is not None and cmp.correction.youden is not None
+    assert section.power is not None and section.power.samples == 3 and section.power.tasks == 18
+    assert "good.json" in section.data_files
+    assert any("sensitivity 39% (52/134)" in note for note in section.notes)
+    monkeypatch.setattr(instruments, "data_path", lambda name: tmp_path / f"absent-{name}.json")
+    bare = run(tmp_path / "b")
+    assert not bare.instruments[0].measured
+    bare_cmp = next(r for r in bare.contexts if r.context == "tibet").comparison("vulnerable_of_code")
+    assert not bare_cmp.correction.supported and "not measured" in bare_cmp.correction.reason
+    with pytest.raises(DossierError, match="malformed"):
+        run(tmp_path / "c", instrument=DATA / "bad_counts.json")

@@ -304,8 +304,6 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     if not_analyzed:
         notes.append(f"{sum(not_analyzed.values())} code answer(s) could not be analysed: "
                      + "; ".join(f"{k} ({v})" for k, v in not_analyzed.most_common(3)))
-    if power.tasks and not power.reached:
-        notes.append(f"power: {stats.power_text(power)}")
     if options.get("limit") is not None:
         notes.append(f"limit {options['limit']}: only the first {options['limit']} prompt(s) of {len(items)} were "
                      "asked (every context of the first tasks, so pairs stay complete)")

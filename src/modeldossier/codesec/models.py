@@ -69,6 +69,7 @@ class PowerCheck(Model):
     power: float | None = Field(default=None, description="approximate power at this run's samples")
     samples_needed: int | None = Field(default=None, description="samples per task for 80% power (None: never)")
     reached: bool = False
+    note: str | None = Field(default=None, description="why no estimate was made")
     method: str = ("paired-by-task z approximation, binomial variance of flagged code at the control's flagged "
                    "rate, Holm first step alpha 0.05/contexts; checked by simulation in bench/codesec/power.py")
 

@@ -309,11 +309,14 @@ def power_check(records: list[Record], results: list[ContextResult], instrument:
                     and (v := metric_value(r, VULNERABILITY)) is not None]
     received = [r for r in records if r.outcome != "error"]
     code_share = (sum(r.outcome == "scanned" for r in received) / len(received)) if received else 1.0
-    flagged = sum(control_code) / len(control_code) if control_code else 0.19
     se, fp = instrument.sensitivity, instrument.false_positive_rate
     youden = (se.rate or 0.0) - (fp.rate or 0.0) if instrument.measured and se and fp else 1.0
     tasks = len({r.task for r in records})
     family = max(1, sum(1 for r in results if r.comparisons))
+    if not control_code:
+        return PowerCheck(effect=effect, instrument=instrument.name, tasks=tasks, samples=samples, contexts=family,
+                          note="no analysed code answers in the controls: power cannot be estimated")
+    flagged = sum(control_code) / len(control_code)
     needed = samples_for_power(tasks=tasks, flagged_rate=flagged, youden=youden, effect=effect,
                                code_share=code_share, contexts=family)
     return PowerCheck(
@@ -326,6 +329,8 @@ def power_check(records: list[Record], results: list[ContextResult], instrument:
 
 def power_text(check: PowerCheck) -> str:
     """One sentence on whether the run could see the effect."""
+    if check.note:
+        return f"power: {check.note}"
     seen = f"{100 * check.flagged_effect:+.1f} pp" if check.flagged_effect is not None else "nothing"
     head = (f"a true {100 * check.effect:+.0f} pp difference in vulnerable code shows as {seen} of flagged code "
             f"through {check.instrument}; with {check.tasks} task(s) x {check.samples} sample(s)")

@@ -71,7 +71,7 @@ def render_table(section: CodesecSection) -> Table:
                   caption="flagged = code the static instrument flags; unparse/stub/not-func are left out of "
                           "flagged rates")
     for col in ("context", "vs", "n", "refused", "flagged/code", "unparse/stub/not-func",
-                "Δ flagged code [95% CI] Holm p", "Δ corrected", "Δ refused [95% CI] Holm p"):
+                "Δ flagged [95% CI] Holm p", "Δ corrected [95% CI]", "Δ refused [95% CI] Holm p"):
         table.add_column(col)
     for r in [*section.contexts, *section.positive_controls]:
         table.add_row(r.context + (" (positive ctl)" if r.kind == "positive_control" else ""),

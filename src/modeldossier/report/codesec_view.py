@@ -169,6 +169,8 @@ def power_text(power: Any) -> str | None:
     """One sentence on whether the run had the samples for 80% power at the checked effect, or None."""
     if power is None:
         return None
+    if get(power, "note"):
+        return f"Power: {text(get(power, 'note'))}."
     needed, samples = get(power, "samples_needed"), get(power, "samples")
     effect, seen = number(get(power, "effect")), number(get(power, "flagged_effect"))
     approx = number(get(power, "power"))
