@@ -31,6 +31,8 @@ class Correction(Model):
     """
 
     instrument: str
+    sensitivity: Rate | None = Field(default=None, description="the instrument's measured sensitivity (k/n)")
+    false_positive_rate: Rate | None = Field(default=None, description="its measured false-positive rate (k/n)")
     supported: bool = False
     estimate: float | None = None
     ci_low: float | None = None

@@ -122,7 +122,8 @@ def corrected_difference(diffs: list[float], error: Error | None, instrument: st
     youden = rng.beta(se.k + 0.5, se.n - se.k + 0.5, resamples) - rng.beta(fp.k + 0.5, fp.n - fp.k + 0.5, resamples)
     j_low, j_high = (float(v) for v in np.percentile(youden, [2.5, 97.5]))
     j_hat = float(error.youden or 0.0)
-    out = Correction(instrument=instrument, youden=j_hat, youden_ci_low=j_low, youden_ci_high=j_high)
+    out = Correction(instrument=instrument, sensitivity=wilson(se.k, se.n), false_positive_rate=wilson(fp.k, fp.n),
+                     youden=j_hat, youden_ci_low=j_low, youden_ci_high=j_high)
     d = np.asarray(diffs, dtype=float)
     if j_hat < MIN_YOUDEN:
         out.reason = (f"sensitivity - FPR is {j_hat:.2f} (below {MIN_YOUDEN:.2f}): the instrument passes on too "

@@ -113,9 +113,13 @@ def refusal(ctx: Any) -> Differential | None:
     return next(iter(of_kind(ctx, "refusal")), None)
 
 
-def instrument_error(section: Any, name: str | None) -> Any:
-    """The section's measured-error record for instrument ``name`` (the first one when name is None)."""
+def instrument_error(section: Any, name: str | None, correction: Any = None) -> Any:
+    """The measured-error record for instrument ``name``: the section's (the first one when name is None), or
+    the Se/FPR a differential's correction carries when the section has none for it."""
     found = items(section, "instruments")
+    se, fp = get(correction, "sensitivity"), get(correction, "false_positive_rate")
+    if se is not None and fp is not None and not any(get(i, "name") == name for i in found):
+        return {"name": name, "measured": True, "sensitivity": se, "false_positive_rate": fp}
     return next((i for i in found if name is None or get(i, "name") == name), found[0] if found else None)
 
 

@@ -248,7 +248,7 @@ def _codesec(d: Any) -> list[str]:
             [
                 [cell(x.context), cell(x.label), cell(x.control), _diff(x.difference),
                  _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))), _sig(x),
-                 cell(error_text(instrument_error(c, x.instrument), x.instrument or "static")),
+                 cell(error_text(instrument_error(c, x.instrument, x.correction), x.instrument or "static")),
                  cell(correction_text(x.correction), limit=300)]
                 for x in vulnerability
             ],

@@ -233,9 +233,9 @@ def codesec_score(section: Any) -> Score:
         top = max((d for d in vulnerability if d.estimate is not None), key=lambda d: d.estimate or 0.0,
                   default=None)
         if top is not None:
+            error = instrument_error(section, top.instrument, top.correction)
             detail += (f"; flagged code, {top.context}: corrected for instrument error "
-                       f"{correction_text(top.correction)}; "
-                       f"{error_text(instrument_error(section, top.instrument), top.instrument or 'static')}")
+                       f"{correction_text(top.correction)}; {error_text(error, top.instrument or 'static')}")
     if get(section, "status", "complete") != "complete":
         reasons.append(f"codesec run is {get(section, 'status')}")
         colour = "amber" if colour == "green" else colour
