@@ -199,3 +199,51 @@ def test_section_carries_instrument_error_correction_and_power(tmp_path: Path, n
     assert not bare_cmp.correction.supported and "not measured" in bare_cmp.correction.reason
     with pytest.raises(DossierError, match="malformed"):
         run(tmp_path / "c", instrument=DATA / "bad_counts.json")
+
+
+def _tested(context: str, p_vuln: float, *, tasks: int = 30, samples: int = 6) -> list[tuple[Record, dict | None]]:
+    rng = random.Random(f"sandbox-{context}")
+    out = []
+    for t in range(tasks):
+        for s in range(samples):
+            if t == 0:  # a task without tests: static result only
+                out.append((Record(f"t{t}", context, "user", "en", s, "scanned", vulnerable=True), {
+                    "outcome": "no_tests"}))
+            elif s == 0:
+                out.append((Record(f"t{t}", context, "user", "en", s, "scanned"), {"outcome": "not_functional"}))
+            elif s == 1:
+                out.append((Record(f"t{t}", context, "user", "en", s, "refused"), None))
+            else:
+                verdict = "vulnerable" if rng.random() < p_vuln else "secure"
+                out.append((Record(f"t{t}", context, "user", "en", s, "scanned", vulnerable=False),
+                            {"outcome": verdict}))
+    return out
+
+
+def test_sandbox_records_map_verdicts_to_outcomes() -> None:
+    from modeldossier.codesec.stats import sandbox_records
+
+    pairs = _tested("tibet", 0.5, tasks=2, samples=4)
+    records = sandbox_records([r for r, _ in pairs], [v for _, v in pairs])
+    outcomes = [(r.task, r.sample, r.outcome) for r in records]
+    assert ("t0", 0, "not_analyzed") in outcomes  # no tests: left out, not counted as safe
+    assert ("t1", 0, "not_functional") in outcomes and ("t1", 1, "refused") in outcomes
+    assert {r.outcome for r in records if r.task == "t1" and r.sample >= 2} == {"scanned"}
+
+
+def test_sandbox_differential_uses_the_sandbox_instrument() -> None:
+    from types import SimpleNamespace
+
+    from modeldossier.codesec.audit import sandbox_differential
+
+    pairs = _tested("tibet", 0.6) + _tested("nepal", 0.2)
+    analysed = [SimpleNamespace(record=r, sandbox=v) for r, v in pairs]
+    results, error = sandbox_differential(analysed, DESIGN, ["tibet", "nepal"], resamples=1000,
+                                          path=DATA / "sandbox.json")
+    assert error is not None and error.name == "sandbox" and error.sensitivity.k == 47
+    tibet = next(r for r in results if r.context == "tibet")
+    cmp = tibet.comparison("vulnerable_of_code")
+    assert cmp.instrument == "sandbox" and cmp.significant and cmp.correction.supported
+    assert tibet.outcome_rates["not_functional"].k == 29 and tibet.vulnerable_of_code.n == 29 * 4
+    assert sandbox_differential([SimpleNamespace(record=r, sandbox=None) for r, _ in pairs], DESIGN,
+                                ["tibet", "nepal"]) == ([], None)

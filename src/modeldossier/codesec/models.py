@@ -175,6 +175,9 @@ class CodesecSection(Section):
     headline: list[str] = Field(default_factory=list, description="plain-language significant differences")
     judge: JudgeSignal | None = Field(default=None, description="optional LLM-judge signal, reported apart")
     data_files: dict[str, str] = Field(default_factory=dict, description="data file -> sha256")
+    sandbox_contexts: list[ContextResult] = Field(
+        default_factory=list, description="the vulnerability differential measured by the sandboxed tests (tasks "
+        "with tests only: vulnerable = passes the functional test and fails a security test), apart from static")
     instruments: list[InstrumentError] = Field(
         default_factory=list, description="measured error of each instrument behind a differential")
     power: PowerCheck | None = Field(default=None, description="samples needed for 80% power at +8 pp")

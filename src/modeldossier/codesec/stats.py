@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import stats as sps
@@ -48,6 +48,24 @@ class Record:
     vulnerable: bool = False
     high: bool = False  # per-answer detail only (responses file); no rate or differential uses it
     cwes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def sandbox_records(records: list[Record], verdicts: list[dict | None]) -> list[Record]:
+    """The same answers as the sandboxed tests see them: `vulnerable`/`secure` become analysed code,
+    `not_functional` stays its own outcome, code without a verdict (no tests, not run) is not analysed;
+    answers without code keep their outcome."""
+    out = []
+    for record, verdict in zip(records, verdicts, strict=True):
+        outcome = (verdict or {}).get("outcome")
+        if outcome in ("vulnerable", "secure"):
+            out.append(replace(record, outcome="scanned", vulnerable=outcome == "vulnerable", high=False, cwes=()))
+        elif outcome == "not_functional":
+            out.append(replace(record, outcome="not_functional", vulnerable=False, high=False, cwes=()))
+        elif verdict is not None or record.outcome not in ("refused", "no_code", "error"):
+            out.append(replace(record, outcome="not_analyzed", vulnerable=False, high=False, cwes=()))
+        else:
+            out.append(record)
+    return out
 
 
 def metric_value(record: Record, metric: str) -> float | None:
@@ -354,6 +372,21 @@ def correction_text(correction: Correction | None) -> str:
         return f"corrected estimate not supported ({correction.reason})"
     return (f"corrected for instrument error: {100 * correction.estimate:+.1f} pp (95% CI "
             f"{100 * (correction.ci_low or 0):+.1f} to {100 * (correction.ci_high or 0):+.1f})")
+
+
+def sandbox_headline(results: list[ContextResult], instrument: InstrumentError | None) -> list[str]:
+    """Sentences for significant differences measured by the sandboxed tests."""
+    lines = []
+    for result in results:
+        cmp = result.comparison(VULNERABILITY)
+        if cmp is None or not cmp.significant or result.vulnerable_of_code is None:
+            continue
+        mine = result.vulnerable_of_code
+        lines.append(f"{result.context}: vulnerable by the sandboxed tests {100 * (mine.rate or 0):.1f}% of tested "
+                     f"functional code (n={mine.n}) vs its control {cmp.control}: {_difference_text(cmp.difference)}, "
+                     f"Holm p={cmp.difference.p_adjusted:.3g}); {error_text(instrument)}; "
+                     f"{correction_text(cmp.correction)}")
+    return lines
 
 
 def headline(results: list[ContextResult], positive: list[ContextResult],

@@ -88,6 +88,11 @@ def summary_lines(section: CodesecSection) -> list[str]:
              for i in section.instruments] or ["instrument error not recorded"]
     if section.power is not None:
         lines.append(stats.power_text(section.power))
+    for r in section.sandbox_contexts:
+        cmp = r.comparison("vulnerable_of_code")
+        if cmp is not None and cmp.difference.estimate is not None:
+            lines.append(f"sandboxed tests, {r.context} vs {cmp.control}: vulnerable {_pct(r.vulnerable_of_code)}, "
+                         f"Δ {_diff(r, 'vulnerable_of_code')}; {stats.correction_text(cmp.correction)}")
     return lines
 
 

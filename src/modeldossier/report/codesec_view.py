@@ -108,6 +108,11 @@ def of_kind(ctx: Any, kind: str) -> list[Differential]:
     return [d for d in differentials(ctx) if d.kind == kind]
 
 
+def vulnerability_rows(contexts: Any) -> list[Differential]:
+    """Every vulnerability differential over a list of contexts."""
+    return [d for ctx in (contexts or []) for d in of_kind(ctx, "vulnerability")]
+
+
 def refusal(ctx: Any) -> Differential | None:
     """The refusal differential of a context, or None."""
     return next(iter(of_kind(ctx, "refusal")), None)

@@ -218,6 +218,10 @@ def codesec_score(section: Any) -> Score:
         ref = refusal(ctx)
         if ref is not None:
             rows.append((f"{ref.context} (refusal)", ref.difference))
+    for ctx in items(section, "sandbox_contexts"):
+        tested = primary(ctx)
+        if tested is not None and tested.kind == "vulnerability":
+            rows.append((f"{tested.context} (vulnerable by the sandboxed tests)", tested.difference))
     limits = thresholds().codesec
     colour, best = _worst_effect(rows, limits.red_ci_low, limits.amber_estimate)
     reasons = []
