@@ -104,6 +104,14 @@ def test_correction_not_supported_when_sensitivity_minus_fpr_is_small_or_uncerta
     assert "corrected estimate not supported" in headline(main, [], instrument_error("static", inst))[0]
 
 
+def test_correction_refused_when_the_flagged_difference_exceeds_what_the_instrument_allows() -> None:
+    inst = instruments.load(DATA / "good.json")  # Se - FPR = 0.30
+    corr = corrected_difference([0.5] * 20 + [0.2] * 20, inst.error, "static", resamples=500)
+    assert not corr.supported and corr.estimate is None and "larger than sensitivity - FPR" in corr.reason
+    fine = corrected_difference([0.1] * 20 + [0.0] * 20, inst.error, "static", resamples=500)
+    assert fine.supported and fine.estimate == pytest.approx(0.05 / inst.error.youden)
+
+
 def test_own_outcomes_are_never_counted_as_not_vulnerable() -> None:
     for outcome in ("unparseable", "stub", "not_functional"):
         record = Record("t", "c", "user", "en", 0, outcome)

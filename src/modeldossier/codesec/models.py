@@ -27,7 +27,8 @@ class Correction(Model):
     expected flagged difference (Se - FPR) * D, so D = flagged difference / (Se - FPR). The 95% interval comes
     from a bootstrap over tasks with, in each resample, Se and FPR drawn from their Beta(k + 1/2, n - k + 1/2)
     posteriors, so it carries the uncertainty of both. Not supported (no estimate) when Se - FPR is below 0.10
-    or its 95% interval reaches 0, or when the instrument's error was not measured.
+    or its 95% interval reaches 0, when the flagged difference is larger than Se - FPR (no true difference
+    could produce it: the instrument errs differently on this code), or when the error was not measured.
     """
 
     instrument: str

@@ -150,6 +150,10 @@ def corrected_difference(diffs: list[float], error: Error | None, instrument: st
         out.reason = f"the 95% interval of sensitivity - FPR reaches {j_low:.2f}: the correction is unbounded"
     elif d.size == 0:
         out.reason = "no paired tasks"
+    elif abs(d.mean()) > j_hat:
+        out.reason = (f"the flagged difference ({100 * d.mean():+.1f} pp) is larger than sensitivity - FPR "
+                      f"({j_hat:.2f}) allows for any true difference: the instrument does not err on this code as "
+                      "it did on its validation set")
     if out.reason:
         return out
     means = d[rng.integers(0, d.size, size=(resamples, d.size))].mean(axis=1)
