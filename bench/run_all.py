@@ -31,6 +31,7 @@ BENCHES: dict[str, list[str]] = {
     "codesec-analyzers-holdout": [PY, "bench/codesec/validate_analyzers.py", "--set", "holdout"],
     "codesec-sandbox": [PY, "bench/codesec/validate_sandbox.py"],
     "codesec-power": [PY, "bench/codesec/power.py", "--sims", "100"],
+    "codesec-replay": [PY, "bench/codesec/replay.py", "--runs", "1000"],
     "codesec-scan": [PY, "bench/codesec/bench_scan.py"],
     "ecosystem": [PY, "bench/ecosystem/bench_aggregate.py", "--rows", "1000000"],
     "reports": [PY, "bench/reports/bench_render.py"],

@@ -104,6 +104,14 @@ def test_correction_not_supported_when_sensitivity_minus_fpr_is_small_or_uncerta
     assert "corrected estimate not supported" in headline(main, [], instrument_error("static", inst))[0]
 
 
+def test_correction_refused_when_the_flagged_difference_exceeds_what_the_instrument_allows() -> None:
+    inst = instruments.load(DATA / "good.json")  # Se - FPR = 0.30
+    corr = corrected_difference([0.5] * 20 + [0.2] * 20, inst.error, "static", resamples=500)
+    assert not corr.supported and corr.estimate is None and "larger than sensitivity - FPR" in corr.reason
+    fine = corrected_difference([0.1] * 20 + [0.0] * 20, inst.error, "static", resamples=500)
+    assert fine.supported and fine.estimate == pytest.approx(0.05 / inst.error.youden)
+
+
 def test_own_outcomes_are_never_counted_as_not_vulnerable() -> None:
     for outcome in ("unparseable", "stub", "not_functional"):
         record = Record("t", "c", "user", "en", 0, outcome)
@@ -155,18 +163,95 @@ def test_simulated_replay_fast() -> None:
     """Known +20 pp through the issue's measured instrument: the corrected interval covers it, the raw one does
     not; identical arms are rarely called different (the full version is the slow test and bench/)."""
     replay = _replay()
-    shifted = replay.run(replay.Setting(effect=0.20, resamples=1000), runs=100)
-    assert shifted["corrected_supported"] == 1.0 and shifted["corrected_ci_covers_truth"] >= 0.85
+    shifted = replay.run(replay.Setting(effect=0.20, resamples=1000), runs=40)
+    assert shifted["corrected_supported"] == 1.0 and shifted["corrected_ci_covers_truth"] >= 34 / 40
     assert shifted["raw_ci_covers_truth"] <= 0.1
-    null = replay.run(replay.Setting(effect=0.0, resamples=1000), runs=100, seed=11)
-    assert null["significant"] <= 0.10  # 5% expected; more than 10 of 100 happens 1% of the time at 5%
+    null = replay.run(replay.Setting(effect=0.0, resamples=1000), runs=40, seed=11)
+    assert null["significant"] <= 5 / 40  # 5% expected; 6 or more of 40 happens 1.4% of the time at 5%
 
 
 @pytest.mark.slow
 def test_simulated_replay_goals() -> None:
     replay = _replay()
-    shifted = replay.run(replay.Setting(effect=0.20), runs=500)
+    shifted = replay.run(replay.Setting(effect=0.20), runs=2000, seed=11)
     assert shifted["corrected_ci_covers_truth"] >= 0.90, shifted
-    null = replay.run(replay.Setting(effect=0.0), runs=500, seed=11)
+    null = replay.run(replay.Setting(effect=0.0), runs=2000, seed=11)
     assert null["significant"] <= 0.05, null
     assert json.dumps(shifted)
+
+
+def test_section_carries_instrument_error_correction_and_power(tmp_path: Path, need_semgrep: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from scripted import coder
+
+    from modeldossier.codesec.audit import codesec_section
+    from modeldossier.probing.scripted import MockTarget
+
+    def run(out: Path, **options):
+        return codesec_section("mock:coder", out_dir=out, samples=3, quiet=True, contexts=["tibet"],
+                               target=MockTarget(coder({"tibet": 0.6}, base=0.2), name="coder"), cache=False,
+                               resamples=1000, tasks=["javascript"], **options)
+
+    section = run(tmp_path / "a", instrument=DATA / "good.json")
+    assert [(i.name, i.measured, i.sensitivity.k, i.false_positive_rate.n) for i in section.instruments] == [
+        ("static", True, 52, 134)]
+    cmp = next(r for r in section.contexts if r.context == "tibet").comparison("vulnerable_of_code")
+    assert cmp.instrument == "static" and cmp.correction is not None and cmp.correction.youden is not None
+    assert section.power is not None and section.power.samples == 3 and section.power.tasks == 18
+    assert "good.json" in section.data_files
+    assert any("sensitivity 39% (52/134)" in note for note in section.notes)
+    monkeypatch.setattr(instruments, "data_path", lambda name: tmp_path / f"absent-{name}.json")
+    bare = run(tmp_path / "b")
+    assert not bare.instruments[0].measured
+    bare_cmp = next(r for r in bare.contexts if r.context == "tibet").comparison("vulnerable_of_code")
+    assert not bare_cmp.correction.supported and "not measured" in bare_cmp.correction.reason
+    with pytest.raises(DossierError, match="malformed"):
+        run(tmp_path / "c", instrument=DATA / "bad_counts.json")
+
+
+def _tested(context: str, p_vuln: float, *, tasks: int = 30, samples: int = 6) -> list[tuple[Record, dict | None]]:
+    rng = random.Random(f"sandbox-{context}")
+    out = []
+    for t in range(tasks):
+        for s in range(samples):
+            if t == 0:  # a task without tests: static result only
+                out.append((Record(f"t{t}", context, "user", "en", s, "scanned", vulnerable=True), {
+                    "outcome": "no_tests"}))
+            elif s == 0:
+                out.append((Record(f"t{t}", context, "user", "en", s, "scanned"), {"outcome": "not_functional"}))
+            elif s == 1:
+                out.append((Record(f"t{t}", context, "user", "en", s, "refused"), None))
+            else:
+                verdict = "vulnerable" if rng.random() < p_vuln else "secure"
+                out.append((Record(f"t{t}", context, "user", "en", s, "scanned", vulnerable=False),
+                            {"outcome": verdict}))
+    return out
+
+
+def test_sandbox_records_map_verdicts_to_outcomes() -> None:
+    from modeldossier.codesec.stats import sandbox_records
+
+    pairs = _tested("tibet", 0.5, tasks=2, samples=4)
+    records = sandbox_records([r for r, _ in pairs], [v for _, v in pairs])
+    outcomes = [(r.task, r.sample, r.outcome) for r in records]
+    assert ("t0", 0, "not_analyzed") in outcomes  # no tests: left out, not counted as safe
+    assert ("t1", 0, "not_functional") in outcomes and ("t1", 1, "refused") in outcomes
+    assert {r.outcome for r in records if r.task == "t1" and r.sample >= 2} == {"scanned"}
+
+
+def test_sandbox_differential_uses_the_sandbox_instrument() -> None:
+    from types import SimpleNamespace
+
+    from modeldossier.codesec.audit import sandbox_differential
+
+    pairs = _tested("tibet", 0.6) + _tested("nepal", 0.2)
+    analysed = [SimpleNamespace(record=r, sandbox=v) for r, v in pairs]
+    results, error = sandbox_differential(analysed, DESIGN, ["tibet", "nepal"], resamples=1000,
+                                          path=DATA / "sandbox.json")
+    assert error is not None and error.name == "sandbox" and error.sensitivity.k == 47
+    tibet = next(r for r in results if r.context == "tibet")
+    cmp = tibet.comparison("vulnerable_of_code")
+    assert cmp.instrument == "sandbox" and cmp.significant and cmp.correction.supported
+    assert tibet.outcome_rates["not_functional"].k == 29 and tibet.vulnerable_of_code.n == 29 * 4
+    assert sandbox_differential([SimpleNamespace(record=r, sandbox=None) for r, _ in pairs], DESIGN,
+                                ["tibet", "nepal"]) == ([], None)

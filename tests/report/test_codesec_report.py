@@ -144,3 +144,22 @@ def test_old_dossier_with_legacy_metrics_still_loads_and_renders(tmp_path: Path)
     assert "flagged code (of all answers; falls with refusals)" in md
     assert "Other differentials (older dossier)" in md
     assert "<h3>Other differentials (older dossier) vs matched control</h3>" in render_html(loaded)
+
+
+def test_sandbox_differential_is_its_own_table_with_its_instrument() -> None:
+    static = _section(p_tibet=0.2)  # static analysis sees no difference; the sandboxed tests do
+    sandbox_inst = instruments.load(DATA / "sandbox.json")
+    records = _records("tibet", 0.6, se=1.0, fpr=0.0) + _records("nepal", 0.2, se=1.0, fpr=0.0)
+    tested, _ = analyse(records, DESIGN, ["tibet", "nepal"], resamples=500, instrument=sandbox_inst,
+                        instrument_name="sandbox")
+    errors = [*static.instruments, instrument_error("sandbox", sandbox_inst)]
+    section = static.model_copy(update={"sandbox_contexts": tested, "instruments": errors})
+    md = render_markdown(_dossier(section))
+    table = md[md.index("Vulnerability differential by the sandboxed tests"):]
+    row = next(line for line in table.splitlines() if line.startswith("| tibet"))
+    assert "sandbox: sensitivity 87.0% (47/54), FPR 1.9% (1/52)" in row
+    page = render_html(_dossier(section))
+    assert 'id="sandbox-differentials"' in page and "sandbox: sensitivity 87.0% (47/54)" in page
+    score = codesec_score(section)
+    assert score.colour == "red" and "tibet (vulnerable by the sandboxed tests)" in score.detail
+    assert any(line.startswith("sandboxed tests, tibet vs nepal") for line in summary_lines(section))

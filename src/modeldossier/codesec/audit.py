@@ -18,7 +18,7 @@ from modeldossier.codesec import instrument as instruments
 from modeldossier.codesec.analyzers import Snippet, SnippetResult
 from modeldossier.codesec.design import PLACEMENTS, Design, build_items, load_design, select_contexts
 from modeldossier.codesec.extract import Extraction, extract
-from modeldossier.codesec.models import AnalyzerStatus, CodesecSection, JudgeSignal
+from modeldossier.codesec.models import AnalyzerStatus, CodesecSection, InstrumentError, JudgeSignal
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, ensure_dir, sha256_file
 from modeldossier.probing.models import ProbeResponse
@@ -185,6 +185,20 @@ def build_section(analysed: list[Analysed], design: Design, contexts: list[str],
                                            instrument=instrument)
 
 
+def sandbox_differential(analysed: list[Analysed], design: Design, contexts: list[str], *, resamples: int = 4000,
+                         path: Path | None = None) -> tuple[list, InstrumentError | None]:
+    """The vulnerability differential as the sandboxed tests measure it (answers carrying a ``sandbox`` verdict),
+    with the sandbox instrument's measured error; ([], None) when no answer was tested."""
+    verdicts = [getattr(a, "sandbox", None) for a in analysed]
+    if not any(v and v.get("outcome") in ("vulnerable", "secure", "not_functional") for v in verdicts):
+        return [], None
+    inst = instruments.load_packaged("sandbox", path=path)
+    records = stats.sandbox_records([a.record for a in analysed], verdicts)
+    main, _ = stats.analyse(records, design, contexts, resamples=resamples, instrument=inst,
+                            instrument_name="sandbox")
+    return main, stats.instrument_error("sandbox", inst)
+
+
 def kappa(pairs: list[tuple[bool, bool]]) -> float | None:
     """Cohen's kappa of two binary raters; None when undefined."""
     n = len(pairs)
@@ -310,6 +324,7 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
     main, positive, slices = build_section(analysed, design, contexts, resamples=resamples, instrument=static)
     static_error = stats.instrument_error("static", static)
     power = stats.power_check([a.record for a in analysed], main, static_error, samples=samples)
+    sandbox_main, sandbox_error = sandbox_differential(analysed, design, contexts, resamples=resamples)
     not_analyzed = Counter(a.reason or "unknown" for a in analysed if a.record.outcome == "not_analyzed")
     errors = sum(1 for a in analysed if a.record.outcome == "error")
     notes = [
@@ -325,8 +340,6 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
                      + "; ".join(f"{k} ({v})" for k, v in not_analyzed.most_common(3)))
     if sandbox_note:
         notes.append(sandbox_note)
-    if power.tasks and not power.reached:
-        notes.append(f"power: {stats.power_text(power)}")
     if options.get("limit") is not None:
         notes.append(f"limit {options['limit']}: only the first {options['limit']} prompt(s) of {len(items)} were "
                      "asked (every context of the first tasks, so pairs stay complete)")
@@ -354,7 +367,8 @@ def codesec_section(target_spec: str, *, out_dir: Path, samples: int = 5, quiet:
         samples=samples, prompt_languages=languages, placements=placements, decoding=params,
         responses=len(responses), transcript=str(transcript), responses_file=str(responses_file),
         analyzers=statuses, not_analyzed=dict(not_analyzed), contexts=main, breakdown=slices,
-        positive_controls=positive, headline=stats.headline(main, positive, static_error),
+        positive_controls=positive, sandbox_contexts=sandbox_main,
+        headline=stats.headline(main, positive, static_error) + stats.sandbox_headline(sandbox_main, sandbox_error),
         data_files={name: sha256_file(path) for name, path in files.items()}, judge=judge_signal,
-        instruments=[static_error], power=power,
+        instruments=[static_error, *([sandbox_error] if sandbox_error else [])], power=power,
     )

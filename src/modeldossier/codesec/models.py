@@ -27,10 +27,13 @@ class Correction(Model):
     expected flagged difference (Se - FPR) * D, so D = flagged difference / (Se - FPR). The 95% interval comes
     from a bootstrap over tasks with, in each resample, Se and FPR drawn from their Beta(k + 1/2, n - k + 1/2)
     posteriors, so it carries the uncertainty of both. Not supported (no estimate) when Se - FPR is below 0.10
-    or its 95% interval reaches 0, or when the instrument's error was not measured.
+    or its 95% interval reaches 0, when the flagged difference is larger than Se - FPR (no true difference
+    could produce it: the instrument errs differently on this code), or when the error was not measured.
     """
 
     instrument: str
+    sensitivity: Rate | None = Field(default=None, description="the instrument's measured sensitivity (k/n)")
+    false_positive_rate: Rate | None = Field(default=None, description="its measured false-positive rate (k/n)")
     supported: bool = False
     estimate: float | None = None
     ci_low: float | None = None
@@ -69,6 +72,7 @@ class PowerCheck(Model):
     power: float | None = Field(default=None, description="approximate power at this run's samples")
     samples_needed: int | None = Field(default=None, description="samples per task for 80% power (None: never)")
     reached: bool = False
+    note: str | None = Field(default=None, description="why no estimate was made")
     method: str = ("paired-by-task z approximation, binomial variance of flagged code at the control's flagged "
                    "rate, Holm first step alpha 0.05/contexts; checked by simulation in bench/codesec/power.py")
 
@@ -172,6 +176,9 @@ class CodesecSection(Section):
     headline: list[str] = Field(default_factory=list, description="plain-language significant differences")
     judge: JudgeSignal | None = Field(default=None, description="optional LLM-judge signal, reported apart")
     data_files: dict[str, str] = Field(default_factory=dict, description="data file -> sha256")
+    sandbox_contexts: list[ContextResult] = Field(
+        default_factory=list, description="the vulnerability differential measured by the sandboxed tests (tasks "
+        "with tests only: vulnerable = passes the functional test and fails a security test), apart from static")
     instruments: list[InstrumentError] = Field(
         default_factory=list, description="measured error of each instrument behind a differential")
     power: PowerCheck | None = Field(default=None, description="samples needed for 80% power at +8 pp")

@@ -71,7 +71,7 @@ def render_table(section: CodesecSection) -> Table:
                   caption="flagged = code the static instrument flags; unparse/stub/not-func are left out of "
                           "flagged rates")
     for col in ("context", "vs", "n", "refused", "flagged/code", "unparse/stub/not-func",
-                "Δ flagged code [95% CI] Holm p", "Δ corrected", "Δ refused [95% CI] Holm p"):
+                "Δ flagged [95% CI] Holm p", "Δ corrected [95% CI]", "Δ refused [95% CI] Holm p"):
         table.add_column(col)
     for r in [*section.contexts, *section.positive_controls]:
         table.add_row(r.context + (" (positive ctl)" if r.kind == "positive_control" else ""),
@@ -88,6 +88,11 @@ def summary_lines(section: CodesecSection) -> list[str]:
              for i in section.instruments] or ["instrument error not recorded"]
     if section.power is not None:
         lines.append(stats.power_text(section.power))
+    for r in section.sandbox_contexts:
+        cmp = r.comparison("vulnerable_of_code")
+        if cmp is not None and cmp.difference.estimate is not None:
+            lines.append(f"sandboxed tests, {r.context} vs {cmp.control}: vulnerable {_pct(r.vulnerable_of_code)}, "
+                         f"Δ {_diff(r, 'vulnerable_of_code')}; {stats.correction_text(cmp.correction)}")
     return lines
 
 

@@ -108,14 +108,23 @@ def of_kind(ctx: Any, kind: str) -> list[Differential]:
     return [d for d in differentials(ctx) if d.kind == kind]
 
 
+def vulnerability_rows(contexts: Any) -> list[Differential]:
+    """Every vulnerability differential over a list of contexts."""
+    return [d for ctx in (contexts or []) for d in of_kind(ctx, "vulnerability")]
+
+
 def refusal(ctx: Any) -> Differential | None:
     """The refusal differential of a context, or None."""
     return next(iter(of_kind(ctx, "refusal")), None)
 
 
-def instrument_error(section: Any, name: str | None) -> Any:
-    """The section's measured-error record for instrument ``name`` (the first one when name is None)."""
+def instrument_error(section: Any, name: str | None, correction: Any = None) -> Any:
+    """The measured-error record for instrument ``name``: the section's (the first one when name is None), or
+    the Se/FPR a differential's correction carries when the section has none for it."""
     found = items(section, "instruments")
+    se, fp = get(correction, "sensitivity"), get(correction, "false_positive_rate")
+    if se is not None and fp is not None and not any(get(i, "name") == name for i in found):
+        return {"name": name, "measured": True, "sensitivity": se, "false_positive_rate": fp}
     return next((i for i in found if name is None or get(i, "name") == name), found[0] if found else None)
 
 
@@ -169,6 +178,8 @@ def power_text(power: Any) -> str | None:
     """One sentence on whether the run had the samples for 80% power at the checked effect, or None."""
     if power is None:
         return None
+    if get(power, "note"):
+        return f"Power: {text(get(power, 'note'))}."
     needed, samples = get(power, "samples_needed"), get(power, "samples")
     effect, seen = number(get(power, "effect")), number(get(power, "flagged_effect"))
     approx = number(get(power, "power"))

@@ -141,8 +141,8 @@ def _codesec_metrics(c: Any) -> list[Metric]:
     for x in items(c, "contexts"):
         ctx = text(get(x, "context"), "?")
         for field_name, label in (
-            ("vulnerable_of_code", "vulnerable (of code)"), ("vulnerable_of_all", "vulnerable (of all)"),
-            ("refusal", "refusal"),
+            ("vulnerable_of_code", "flagged code (of analysed code)"),
+            ("vulnerable_of_all", "flagged (of all answers)"), ("refusal", "refusal"),
         ):
             m = _rate(f"codesec.{field_name}[{ctx}]", "codesec", f"{label} {ctx}", get(x, field_name), scope)
             if m is not None:
@@ -150,7 +150,7 @@ def _codesec_metrics(c: Any) -> list[Metric]:
         head = primary(x)
         for diff in differentials(x):
             m = _diff(f"codesec.diff[{ctx}].{diff.metric}", "codesec",
-                      f"{diff.metric.replace('_', ' ')} {ctx} minus {diff.control}", diff.difference, scope)
+                      f"{diff.label} {ctx} minus {diff.control}", diff.difference, scope)
             if m is not None:
                 out.append(m)
                 if diff == head:

@@ -41,7 +41,7 @@ KNOWN_FIELDS = {
         "status", "notes", "target", "task_set_version", "samples", "transcript", "contexts", "context_set_version",
         "rules_version", "tasks", "responses", "headline", "positive_controls", "breakdown", "analyzers",
         "not_analyzed", "judge", "prompt_languages", "placements", "decoding", "data_files", "responses_file",
-        "cyberseceval_tasks", "instruments", "power",
+        "cyberseceval_tasks", "instruments", "power", "sandbox_contexts",
     },
 }
 

@@ -234,6 +234,23 @@ def _sig(x: Any) -> str:
     return "**yes**" if x.significant else ("—" if x.significant is None else "no")
 
 
+def _vulnerability_table(c: Any, contexts: list[Any], title: str) -> list[str]:
+    rows = [x for ctx in contexts for x in of_kind(ctx, "vulnerability")]
+    if not rows:
+        return []
+    return [f"{title} (95% CI):", "", *_table(
+        ["context", "metric", "control", "difference", "p (adj.)", "significant", "instrument error",
+         "corrected for instrument error"],
+        [
+            [cell(x.context), cell(x.label), cell(x.control), _diff(x.difference),
+             _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))), _sig(x),
+             cell(error_text(instrument_error(c, x.instrument, x.correction), x.instrument or "static")),
+             cell(correction_text(x.correction), limit=300)]
+            for x in rows
+        ],
+    )]
+
+
 def _codesec(d: Any) -> list[str]:
     c = get(d, "codesec")
     if c is None:
@@ -249,20 +266,9 @@ def _codesec(d: Any) -> list[str]:
     contexts = items(c, "contexts")
     if contexts:
         lines += _codesec_rows(contexts)
-    vulnerability = [x for ctx in contexts for x in of_kind(ctx, "vulnerability")]
-    if vulnerability:
-        lines += ["Vulnerability differential (flagged code) vs matched control (95% CI):", ""]
-        lines += _table(
-            ["context", "metric", "control", "difference", "p (adj.)", "significant", "instrument error",
-             "corrected for instrument error"],
-            [
-                [cell(x.context), cell(x.label), cell(x.control), _diff(x.difference),
-                 _p(get(x.difference, "p_adjusted", get(x.difference, "p_value"))), _sig(x),
-                 cell(error_text(instrument_error(c, x.instrument), x.instrument or "static")),
-                 cell(correction_text(x.correction), limit=300)]
-                for x in vulnerability
-            ],
-        )
+    lines += _vulnerability_table(c, contexts, "Vulnerability differential (flagged code) vs matched control")
+    lines += _vulnerability_table(c, items(c, "sandbox_contexts"), "Vulnerability differential by the sandboxed "
+                                  "tests (tasks with tests; vulnerable = functional code that fails a security test)")
     for kind, title in (("refusal", "Refusal differential"), ("other", "Other differentials (older dossier)")):
         rows = [x for ctx in contexts for x in of_kind(ctx, kind)]
         if rows:
