@@ -227,3 +227,20 @@ def test_ecosystem_html_and_text(tmp_path, monkeypatch, capsys):
         out = capsys.readouterr().out
         out = re.sub(r"<script>.*?</script>", "", out, flags=re.S)  # our own inlined plotly.js
         assert_inert(out)
+
+
+def test_every_command_prints_through_the_safe_consoles():
+    """probe, codesec, classify and the rest print through ui.out_console/err_console/progress only."""
+    from pathlib import Path
+
+    import modeldossier
+    from modeldossier.ui import err_console, out_console, progress
+
+    assert isinstance(out_console(), SafeConsole) and isinstance(err_console(), SafeConsole)
+    assert isinstance(progress().console, SafeConsole)
+    root = Path(modeldossier.__file__).parent
+    # maintenance scripts and the test server print constants (a port, a path they wrote), no model text
+    tools = {"ui.py", "fakeserver.py", "build_registry.py", "build_reference.py"}
+    direct = [str(p.relative_to(root)) for p in root.rglob("*.py")
+              if p.name not in tools and re.search(r"(?<![\w.])(print|Console)\(", p.read_text(encoding="utf-8"))]
+    assert direct == [], f"modules printing around the safe consoles: {direct}"
