@@ -244,3 +244,24 @@ def test_every_command_prints_through_the_safe_consoles():
     direct = [str(p.relative_to(root)) for p in root.rglob("*.py")
               if p.name not in tools and re.search(r"(?<![\w.])(print|Console)\(", p.read_text(encoding="utf-8"))]
     assert direct == [], f"modules printing around the safe consoles: {direct}"
+
+
+def test_json_on_stdout_is_the_same_data_with_hidden_characters_escaped(tmp_path, capsys):
+    from modeldossier.display import json_for_terminal
+
+    raw = json.dumps({"k": ALL_HOSTILE, ALL_HOSTILE: [HOSTILE["bidi"]]}, ensure_ascii=False, indent=2)
+    shown = json_for_terminal(raw)
+    assert json.loads(shown) == json.loads(raw)
+    assert_inert(shown)
+    light = full_dossier(f"acme/{ALL_HOSTILE}")
+    light.subject.ref = ALL_HOSTILE
+    light.provenance.license = HOSTILE["bidi"] + "B" * 100_000
+    path = tmp_path / "h.dossier.json"
+    path.write_text(light.to_json())
+    capsys.readouterr()
+    assert main(["report", str(path), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert_inert(out)
+    data = json.loads(out)
+    assert data["subject"]["ref"] == ALL_HOSTILE  # faithful: the same strings, long ones whole
+    assert data["provenance"]["license"] == light.provenance.license
