@@ -64,3 +64,21 @@ def visible_all(value: Any, limit: int | None = DEFAULT_LIMIT) -> Any:
 def is_hidden_free(text: str) -> bool:
     """True when ``text`` has no control, bidi or invisible character (nothing for ``visible`` to escape)."""
     return _ALL.search(text) is None
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_for_terminal(text: str) -> str:
+    """JSON text with every control, bidi and invisible character written as a ``\\u`` escape.
+
+    The same data (a JSON reader gets identical strings back), but safe to show in a terminal: such characters
+    can only occur inside JSON strings, where the escape means the same character. Line feeds and tabs (the
+    document's own indentation) are kept.
+    """
+    return _KEEP_LINES.sub(_json_escape, text)

@@ -227,3 +227,41 @@ def test_ecosystem_html_and_text(tmp_path, monkeypatch, capsys):
         out = capsys.readouterr().out
         out = re.sub(r"<script>.*?</script>", "", out, flags=re.S)  # our own inlined plotly.js
         assert_inert(out)
+
+
+def test_every_command_prints_through_the_safe_consoles():
+    """probe, codesec, classify and the rest print through ui.out_console/err_console/progress only."""
+    from pathlib import Path
+
+    import modeldossier
+    from modeldossier.ui import err_console, out_console, progress
+
+    assert isinstance(out_console(), SafeConsole) and isinstance(err_console(), SafeConsole)
+    assert isinstance(progress().console, SafeConsole)
+    root = Path(modeldossier.__file__).parent
+    # maintenance scripts and the test server print constants (a port, a path they wrote), no model text
+    tools = {"ui.py", "fakeserver.py", "build_registry.py", "build_reference.py"}
+    direct = [str(p.relative_to(root)) for p in root.rglob("*.py")
+              if p.name not in tools and re.search(r"(?<![\w.])(print|Console)\(", p.read_text(encoding="utf-8"))]
+    assert direct == [], f"modules printing around the safe consoles: {direct}"
+
+
+def test_json_on_stdout_is_the_same_data_with_hidden_characters_escaped(tmp_path, capsys):
+    from modeldossier.display import json_for_terminal
+
+    raw = json.dumps({"k": ALL_HOSTILE, ALL_HOSTILE: [HOSTILE["bidi"]]}, ensure_ascii=False, indent=2)
+    shown = json_for_terminal(raw)
+    assert json.loads(shown) == json.loads(raw)
+    assert_inert(shown)
+    light = full_dossier(f"acme/{ALL_HOSTILE}")
+    light.subject.ref = ALL_HOSTILE
+    light.provenance.license = HOSTILE["bidi"] + "B" * 100_000
+    path = tmp_path / "h.dossier.json"
+    path.write_text(light.to_json())
+    capsys.readouterr()
+    assert main(["report", str(path), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert_inert(out)
+    data = json.loads(out)
+    assert data["subject"]["ref"] == ALL_HOSTILE  # faithful: the same strings, long ones whole
+    assert data["provenance"]["license"] == light.provenance.license

@@ -13,7 +13,7 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import FailOn, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
-from modeldossier.display import visible
+from modeldossier.display import json_for_terminal, visible
 from modeldossier.dossier import Dossier
 from modeldossier.exitcodes import exit_code
 from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         for section, why in result.run.not_run.items():
             console.print(f"[yellow]not run[/]: {escape(visible(f'{section}: {why}'))}", markup=True)
         if output_format is OutputFormat.JSON:
-            typer.echo(result.to_json(), nl=False)
+            typer.echo(json_for_terminal(result.to_json()), nl=False)
         else:
             terminal = out_console()
             for line in verdict_lines(result, html_path if html else None):

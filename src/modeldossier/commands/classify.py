@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from modeldossier.cli_options import Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
 from modeldossier.common import scrub_surrogates
+from modeldossier.display import json_for_terminal
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import ensure_dir
 from modeldossier.ui import err_console, out_console, progress
@@ -270,6 +271,6 @@ def register(app: typer.Typer) -> None:
         if settings is not None:
             summary["judge"] = {"target": settings.target, "transcript": str(settings.transcript)}
         if output_format is OutputFormat.JSON:
-            typer.echo(json.dumps(summary, ensure_ascii=False))
+            typer.echo(json_for_terminal(json.dumps(summary, ensure_ascii=False)))
         else:
             out_console().print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))

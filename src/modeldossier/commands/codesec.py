@@ -13,6 +13,7 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
 from modeldossier.codesec.models import OWN_OUTCOMES, CodesecSection, ContextResult
+from modeldossier.display import json_for_terminal
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
 from modeldossier.ui import err_console, out_console
@@ -182,7 +183,7 @@ def register(app: typer.Typer) -> None:
         for note in section.notes[3:]:
             console.print(f"[yellow]note[/]: {escape(note)}", markup=True)
         if output_format is OutputFormat.JSON:
-            typer.echo(section.model_dump_json(indent=2))
+            typer.echo(json_for_terminal(section.model_dump_json(indent=2)))
         else:
             out_console().print(render_table(section))
             for line in [*summary_lines(section), *section.headline]:

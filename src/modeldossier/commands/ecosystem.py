@@ -12,6 +12,7 @@ from rich.table import Table
 
 from modeldossier import runinfo
 from modeldossier.cli_options import Quiet
+from modeldossier.display import json_for_terminal
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, check_output_dir, ensure_dir
 from modeldossier.report.fields import pct
@@ -142,7 +143,7 @@ def register(app: typer.Typer) -> None:
             atomic_write_text(out / "ecosystem.html", html_text)
             err_console(quiet).print(f"report: {out / 'ecosystem.json'} and {out / 'ecosystem.html'}")
         if output_format is EcoFormat.JSON:
-            typer.echo(report.to_json(), nl=False)
+            typer.echo(json_for_terminal(report.to_json()), nl=False)
         elif output_format is EcoFormat.HTML:
             if html_text is None:
                 from modeldossier.ecosystem.html import render_ecosystem_html

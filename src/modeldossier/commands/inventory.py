@@ -14,7 +14,7 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import FailOn, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
-from modeldossier.display import visible
+from modeldossier.display import json_for_terminal, visible
 from modeldossier.dossier import Dossier, RunRecord, RunSection
 from modeldossier.ecosystem.inventory import (
     Analysed,
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
         for note in report.notes:
             console.print(f"[yellow]note[/]: {escape(visible(note))}", markup=True)
         if output_format is OutputFormat.JSON:
-            typer.echo(report.to_json(), nl=False)
+            typer.echo(json_for_terminal(report.to_json()), nl=False)
         else:
             console_out = out_console()
             console_out.print(_table(report))

@@ -13,7 +13,7 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
 from modeldossier.common import Severity
-from modeldossier.display import visible
+from modeldossier.display import json_for_terminal, visible
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
 from modeldossier.exitcodes import exit_code
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
             result = dossier_io.save_merged(result, dossier_path)
             console.print(f"dossier: {dossier_path}")
         if output_format is OutputFormat.JSON:
-            typer.echo(section.model_dump_json(indent=2) + "\n", nl=False)
+            typer.echo(json_for_terminal(section.model_dump_json(indent=2)) + "\n", nl=False)
         else:
             render(subject.name, section)
         raise typer.Exit(exit_code(None, section, Severity.CRITICAL))

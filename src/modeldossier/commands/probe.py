@@ -14,6 +14,7 @@ from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, JudgeApiKeyEnv, JudgeBaseUrl, OutputFormat, Quiet
 from modeldossier.commands.audit import slug
 from modeldossier.common import scrub_surrogates
+from modeldossier.display import json_for_terminal
 from modeldossier.dossier import Dossier, Subject
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, ensure_dir
@@ -156,7 +157,7 @@ def _censorship(target: str, out: Path, samples: int, quiet: bool, options: dict
     path = _write_dossier(endpoint_subject(target, described), "behavior", section, record, dossier, out)
     err_console(quiet).print(f"dossier: {path}")
     if output_format is OutputFormat.JSON:
-        typer.echo(section.model_dump_json(indent=2))
+        typer.echo(json_for_terminal(section.model_dump_json(indent=2)))
     else:
         out_console().print(f"behavior: status {section.status}, {len(section.cells)} cell(s), "
                             f"{sum(a.flagged for a in section.asymmetry)} flagged asymmetry(ies)")
@@ -225,7 +226,7 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
         console.print(f"[yellow]{summary.overall.errors} request(s) failed[/]: re-run the same command to retry them",
                       markup=True)
     if output_format is OutputFormat.JSON:
-        typer.echo(summary.model_dump_json(indent=2))
+        typer.echo(json_for_terminal(summary.model_dump_json(indent=2)))
     else:
         o = summary.overall
         out_console().print(

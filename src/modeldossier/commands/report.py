@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from modeldossier.cli_options import Quiet
+from modeldossier.display import json_for_terminal
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text
 from modeldossier.report.loading import load_dossier
@@ -88,7 +89,7 @@ def register(app: typer.Typer) -> None:
         else:
             text = loaded.to_json()
         if out is None or str(out) == "-":
-            typer.echo(text, nl=False)
+            typer.echo(json_for_terminal(text) if output_format is ReportFormat.JSON else text, nl=False)
             return
         try:
             atomic_write_text(out, text)

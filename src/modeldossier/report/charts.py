@@ -62,9 +62,17 @@ def script_json(value: Any) -> str:
     )
 
 
+#: Longest axis or legend label; the full text is in the tables under the chart.
+LABEL_LIMIT = 48
+
+
 def _label(value: Any, default: str = "?") -> str:
-    """Display text for plotly, which interprets a few HTML tags in labels: escape them to entities."""
-    return html.escape(text(value, default), quote=False)
+    """Display text for plotly, which interprets a few HTML tags in labels: escape them to entities; long labels
+    are shortened so that they cannot squeeze the plot area."""
+    shown = text(value, default)
+    if len(shown) > LABEL_LIMIT:
+        shown = shown[: LABEL_LIMIT - 13] + "…" + shown[-12:]  # both ends: labels that share a prefix stay apart
+    return html.escape(shown, quote=False)
 
 
 _AXIS = {"gridcolor": "#e5e8e8", "linecolor": "#aab7b8", "zerolinecolor": "#aab7b8", "automargin": True}

@@ -31,9 +31,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 def inline(value: Any, default: str = "not available") -> str:
     """Untrusted text as inert Markdown: HTML escaped, Markdown punctuation backslash-escaped, one line."""
-    if isinstance(value, str):
-        value = re.sub(r"[\r\n\t]+", " ", value)  # one line; every other control character is shown escaped
-    raw = text(value, default)
+    raw = re.sub(r"(?:\\x0[9ad])+", " ", text(value, default))  # line breaks and tabs as one space: one line
     raw = raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     raw = _MD_SPECIAL.sub(r"\\\1", raw)
     return re.sub(r"[\r\n\t]+", " ", raw).strip()
