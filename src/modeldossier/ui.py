@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def err_console(quiet: bool = False) -> Console:
@@ -31,6 +26,17 @@ def out_console() -> Console:
 
 def progress(quiet: bool = False) -> Progress:
     """A progress bar with count, rate and ETA on stderr; disabled when ``quiet`` or not a terminal."""
+    from rich.progress import (  # start-up: only commands that show a bar pay for rich.progress
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     console = err_console(quiet)
     return Progress(
         SpinnerColumn(),
