@@ -63,8 +63,10 @@ def main() -> None:
             for transcript in out.glob("*.transcript*.jsonl"):
                 transcript.unlink()
             cli.append(run_cli(args.dossier, suite, out))
-        engine = [bench_cached(args.prompts, work / f"engine{i}") for i in range(args.repeats)
-                  if (work / f"engine{i}").mkdir() is None]
+        engine = []
+        for i in range(args.repeats):
+            (work / f"engine{i}").mkdir()
+            engine.append(bench_cached(args.prompts, work / f"engine{i}"))
     cli_wall = statistics.median(w for w, _ in cli)
     cli_cpu = statistics.median(c for _, c in cli)
     eng_wall = statistics.median(e["wall_s"] for e in engine)
