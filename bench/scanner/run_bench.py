@@ -31,7 +31,7 @@ from corpus_common import Sample  # noqa: E402
 
 BENCH_VENV = ROOT / ".bench-venv"
 PEERS = ["picklescan==1.0.5", "py7zr==1.1.4", "modelscan==0.8.8", "fickling==0.1.12", "modelaudit==0.2.54"]
-DOSSIER = ROOT / ".venv" / "bin" / "dossier"
+DOSSIER = Path(os.environ.get("DOSSIER_BIN", ROOT / ".venv" / "bin" / "dossier"))  # DOSSIER_BIN: another install
 TOOLS = ["dossier", "picklescan", "modelscan", "fickling", "modelaudit"]
 QUIET_ENV = {**os.environ, "DO_NOT_TRACK": "1", "PROMPTFOO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1",
              "MODELAUDIT_TELEMETRY": "0", "NO_COLOR": "1"}

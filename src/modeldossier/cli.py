@@ -8,31 +8,23 @@ the traceback).
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 import sys
 import traceback
 from collections.abc import Sequence
+from functools import lru_cache
 
 import typer
-from rich.markup import escape
 from typer.exceptions import TyperException
 
 from modeldossier import __version__, commands
 from modeldossier.errors import DossierError
-from modeldossier.exitcodes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE  # noqa: F401 - re-exported
-from modeldossier.ui import err_console
 
-app = typer.Typer(
-    name="dossier",
-    help=(
-        "Tell what is inside an AI model: files that run code when loaded, hidden lineage and jurisdiction, "
-        "censorship on disfavored topics, and less secure code for disfavored contexts.\n\n"
-        "Every command reads or writes a dossier (schema-versioned JSON). Start with:  dossier audit ./my-model/"
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+HELP = (
+    "Tell what is inside an AI model: files that run code when loaded, hidden lineage and jurisdiction, "
+    "censorship on disfavored topics, and less secure code for disfavored contexts.\n\n"
+    "Every command reads or writes a dossier (schema-versioned JSON). Start with:  dossier audit ./my-model/"
 )
 
 
@@ -42,7 +34,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors (any position)."),
@@ -50,12 +41,47 @@ def _root(
     """Global options."""
 
 
-def _register_commands() -> None:
-    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{commands.__name__}.{module.name}").register(app)
+def command_names() -> list[str]:
+    """The sub-command modules (one per command, named like it), found without importing them."""
+    folder = os.path.dirname(commands.__file__)
+    return sorted(name[:-3] for name in os.listdir(folder) if name.endswith(".py") and not name.startswith("_"))
 
 
-_register_commands()
+def build_app(only: str | None = None) -> typer.Typer:
+    """The typer app with every command, or with just ``only`` (start-up: a run imports one command module)."""
+    app = typer.Typer(
+        name="dossier",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for name in command_names():
+        if only is None or name == only:
+            importlib.import_module(f"{commands.__name__}.{name}").register(app)
+    return app
+
+
+@lru_cache(maxsize=1)
+def _full_app() -> typer.Typer:
+    return build_app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``modeldossier.cli.app``: the app with every command, built on first use."""
+    if name == "app":
+        return _full_app()
+    raise AttributeError(name)
+
+
+def _command_of(args: list[str]) -> str | None:
+    """The sub-command a command line runs, when it names one that exists (else None: help, errors)."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first is None or args.index(first) != 0:
+        return None  # global options first (--version) or no command: the full app answers
+    return first if first in command_names() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,13 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    console = err_console()
+    command = _command_of(args)
+    app = build_app(command) if command else _full_app()
     try:
         result = app(args=args, prog_name="dossier", standalone_mode=False)
     except DossierError as exc:
         if debug:
             traceback.print_exc()
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        _error(str(exc))
         return EXIT_USAGE
     except TyperException as exc:  # typer's usage errors: bad option, missing argument, no command
         if debug:
@@ -78,20 +105,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # typer has already printed the help
             return EXIT_USAGE
         hint = f" (see 'dossier {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-        console.print(f"[bold red]error:[/] {escape(exc.format_message() + hint)}", markup=True)
+        _error(exc.format_message() + hint)
         return EXIT_USAGE
     except (typer.Abort, KeyboardInterrupt):
-        console.print("[bold red]aborted[/]", markup=True)
+        _error(None, "aborted")
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
         if debug:
             traceback.print_exc()
-        console.print(
-            f"[bold red]internal error:[/] {escape(f'{type(exc).__name__}: {exc}')} (re-run with --debug for details)",
-            markup=True,
-        )
+        _error(f"{type(exc).__name__}: {exc}", "internal error", " (re-run with --debug for details)")
         return EXIT_USAGE
     return int(result or 0)
+
+
+def _error(text: str | None, label: str = "error", tail: str = "") -> None:
+    """One red line on stderr (rich is imported only here, on the error path)."""
+    from rich.markup import escape
+
+    from modeldossier.ui import err_console
+
+    body = f"[bold red]{label}:[/] {escape(text)}{tail}" if text is not None else f"[bold red]{label}[/]"
+    err_console().print(body, markup=True)
 
 
 if __name__ == "__main__":

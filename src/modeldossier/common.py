@@ -62,7 +62,7 @@ def scrub_surrogates(value: Any) -> Any:
 class Model(BaseModel):
     """Base for every dossier model: unknown keys are rejected so typos surface early."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Rate(Model):

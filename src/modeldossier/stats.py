@@ -5,9 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-from scipy import stats as sps
-
 from modeldossier.common import Difference, Rate
 
 Z95 = 1.959963984540054
@@ -36,6 +33,8 @@ def newcombe_difference(a: Rate, b: Rate) -> Difference:
     low = d - math.sqrt((a.rate - la) ** 2 + (ub - b.rate) ** 2)
     high = d + math.sqrt((ua - a.rate) ** 2 + (b.rate - lb) ** 2)
     table = [[a.k, a.n - a.k], [b.k, b.n - b.k]]
+    from scipy import stats as sps  # start-up: scipy.stats costs ~0.6 s CPU; only this test needs it
+
     p = float(sps.fisher_exact(table).pvalue)
     return Difference(estimate=d, ci_low=low, ci_high=high, p_value=p, method="newcombe-95+fisher", n=a.n + b.n)
 
@@ -52,6 +51,8 @@ def paired_bootstrap_difference(
     Units (e.g. template items) are resampled with replacement; the two-sided p-value is the
     bootstrap share of resampled means on the far side of zero, doubled.
     """
+    import numpy as np  # start-up: only the bootstrap needs numpy
+
     t = np.asarray(treated, dtype=float)
     c = np.asarray(control, dtype=float)
     if t.shape != c.shape:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.segment import Segment
 
 from modeldossier.display import visible
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class SafeConsole(Console):
@@ -49,6 +43,17 @@ def out_console() -> Console:
 
 def progress(quiet: bool = False) -> Progress:
     """A progress bar with count, rate and ETA on stderr; disabled when ``quiet`` or not a terminal."""
+    from rich.progress import (  # start-up: only commands that show a bar pay for rich.progress
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     console = err_console(quiet)
     return Progress(
         SpinnerColumn(),

@@ -78,7 +78,9 @@ class Allowlist:
 
 def _load(path: Path) -> Allowlist:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # the bundled list is trusted data: libyaml's safe loader when present (8x faster at start-up)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         raise DossierError(f"cannot read pickle allowlist {path}: {exc}") from None
     if not isinstance(data, dict) or "version" not in data:

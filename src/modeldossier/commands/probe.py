@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 from pathlib import Path
@@ -189,6 +190,7 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
     from modeldossier.probing.targets import parse_target
 
     loaded = load_suite(suite_ref, languages=options["languages"])
+    gc.freeze()  # modules, suite and prompts live to the end: later collections need not rescan them
     target = parse_target(target_spec, base_url=options["base_url"], api_key_env=options["api_key_env"],
                           timeout=options["timeout"])
     described = target.describe()
