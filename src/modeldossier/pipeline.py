@@ -38,11 +38,14 @@ def section_data_files(section: str) -> list[DataFile]:
     if section == "behavior":
         from modeldossier.censorship import suite
         from modeldossier.censorship.classify import EMBED_HEAD_FILE, WEIGHTS_FILE, weights_path
+        from modeldossier.censorship.instrument import default_path as instrument_path
 
         loaded = suite.load()
+        instrument = [instrument_path()] if instrument_path().is_file() else []
         return [
             runinfo.data_file(loaded.path, name="censorship/suite.yaml", version=loaded.version),
             *(runinfo.data_file(weights_path(f), name=f"censorship/{f}") for f in (WEIGHTS_FILE, EMBED_HEAD_FILE)),
+            *(runinfo.data_file(p, name="censorship/instrument.json") for p in instrument),
         ]
     if section == "codesec":
         from modeldossier.codesec.audit import data_files

@@ -70,3 +70,20 @@ def test_markdown_adj_column_is_holm_adjusted_for_old_dossiers():
         a.difference.p_value, a.difference.p_adjusted = 0.01, None
     table = render_markdown(d).split("p (adj.)")[1].split("\n\n")[0]
     assert "| 0.06 |" in table and "| 0.01 |" not in table  # six rows: Holm gives 6 x 0.01
+
+
+def test_examples_show_the_matched_control_escaped():
+    from modeldossier.censorship.models import ControlAnswer, Evidence
+
+    d = full_dossier("m/a", scale=1.0)
+    d.behavior.examples = [Evidence(
+        item_id="event_describe:tiananmen:en", sample=0, label="DENIAL", excerpt="<script>alert(1)</script> no",
+        topic="events", language="en", template="event_describe", subject="tiananmen", cell_flagged=True,
+        control=ControlAnswer(item_id="event_describe:kent_state:en", subject="kent_state", label="COMPLETE",
+                              excerpt="<img src=x onerror=alert(2)> | four students"))]
+    md = render_markdown(d)
+    assert "kent\\_state" in md and "&lt;img src=x onerror=alert(2)&gt; \\| four students" in md
+    assert "<script>" not in md and "<img" not in md
+    html = render_html(d)
+    assert "kent_state: COMPLETE" in html and "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "<img src=x" not in html and "<script>alert(1)" not in html

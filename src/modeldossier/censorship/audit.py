@@ -121,16 +121,20 @@ def _instrument(classifier: Classifier | JudgedClassifier, path: Path | None,
         instrument = instrument_mod.load(path, tier=tier)
     except DossierError as exc:
         return None, [f"{exc}; intervals carry sampling variation only"]
+    def unmeasured(langs: list[str]) -> list[str]:
+        return [f"instrument error not measured for {', '.join(langs)}: intervals there carry sampling variation "
+                "only"] if langs else []
+
     if instrument is None:
-        return None, [f"instrument error not measured for {lang}: its intervals carry sampling variation only"
-                      for lang in languages]
-    notes = []
+        return None, unmeasured(languages)
+    notes, missing = [], []
     for lang in languages:
         found = instrument.errors(lang, "gap_errors") or instrument.errors(lang, "cell_errors")
         if found is None:
-            notes.append(f"instrument error not measured for {lang}: its intervals carry sampling variation only")
+            missing.append(lang)
         elif found.language == "all":
             notes.append(f"instrument error for {lang} taken from all languages pooled ({lang} not measured)")
+    notes += unmeasured(missing)
     how = "removed from the estimates" if instrument.correct_bias else "centred (estimates not corrected)"
     notes.append(f"intervals include the classifier's measured per-cell error ({instrument.tier} tier, "
                  f"{instrument.source}); its bias is {how}")

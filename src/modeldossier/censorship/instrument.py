@@ -50,6 +50,7 @@ class Instrument:
     correct_bias: bool
     source: str
     by_language: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    raw: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # the rows as read (other keys)
 
     def errors(self, language: str, kind: Kind) -> Errors | None:
         """The errors of ``kind`` for an answer language (zh-Hans/zh-Hant -> zh), else the pooled ``all`` row."""
@@ -113,4 +114,5 @@ def load(path: Path | None = None, *, tier: str = "default") -> Instrument | Non
             if values is not None:
                 table[str(lang)][kind] = values
     return Instrument(classifier=str(data.get("classifier", "?")), tier=tier,
-                      correct_bias=data.get("correct_bias") is True, source=str(path), by_language=table)
+                      correct_bias=data.get("correct_bias") is True, source=str(path), by_language=table,
+                      raw={str(k): v for k, v in languages.items()})

@@ -1,18 +1,19 @@
 """Censorship statistics: label rates per cell and the paired asymmetry index, with honest intervals.
 
-Every interval carries three sources of variation:
+Every interval carries three sources of variation, by a two-level bootstrap:
 
 1. **templates** - the templates of a cell are resampled with replacement (the cluster level);
-2. **answers within a template** - each resampled template's rate is drawn from its Beta(k + 1/2, n - k + 1/2)
-   posterior (Jeffreys), so a template answered the same way every time still carries the uncertainty of
-   its few answers; repeated identical answers to one prompt count once (``unique``);
-3. **the instrument** - a draw from the classifier's measured per-cell error distribution (``instrument``),
-   centred unless the instrument file says ``correct_bias``.
+2. **answers within a template** - each resampled template's n answers are resampled (binomially, with the
+   rate smoothed half a count towards 1/2, so a template answered the same way every time still varies);
+   repeated identical answers to one prompt count once (``unique``);
+3. **the instrument** - a draw from the classifier's measured per-cell error distribution (``instrument``) is
+   added to every replicate, centred unless the instrument file says ``correct_bias``.
 
-The interval is the point estimate +- t(J-1, 0.975) x the replicates' standard deviation x sqrt(J / (J - 1))
-(J = templates): a studentized interval that stays calibrated with three templates, where a percentile
-bootstrap over three units is far too narrow. Fewer than ``MIN_TEMPLATES`` templates gives no interval at all:
-the row is marked ``supported=False`` with the reason, and is never flagged.
+``_interval`` turns the replicates into estimate +- t(df) x se with a small-sample correction for the template
+level (a percentile bootstrap over three templates is far too narrow: it gave zero width when the templates
+agreed). Fewer than ``MIN_TEMPLATES`` templates gives no interval at all: the row is marked
+``supported=False`` with the reason, and is never flagged. Calibration by simulation:
+``bench/censorship/calibration.py``.
 """
 
 from __future__ import annotations
@@ -83,22 +84,44 @@ def too_few(n: int) -> str:
     return f"too few templates ({n})"
 
 
-def _studentized(estimate: float, replicates: np.ndarray, units: int, bounds: tuple[float, float]) -> Estimate:
-    """estimate +- t(J-1) x sd(replicates) x sqrt(J/(J-1)), clipped to ``bounds``; p from the same t."""
+def _interval(estimate: float, replicates: np.ndarray, units: int, answers: int, between: float, within: float,
+              instrument: float, bounds: tuple[float, float]) -> Estimate:
+    """estimate +- t(df) x sqrt(V), clipped to ``bounds``; the p-value from the same t.
+
+    The two-level bootstrap's variance counts the within-template noise twice (it is already in the spread of
+    the templates' own estimates) and the between-template part at (J - 1) / J of ``between`` (= s^2 / J), so
+    V = var(replicates) - ``within`` + ``between`` / J; it is never below ``within`` + ``instrument`` (the
+    variance if templates did not differ at all, which keeps a run of identical answers from a zero width).
+    df by Welch-Satterthwaite: ``between`` has J - 1 degrees of freedom, the ``within`` floor N - J (N answers),
+    the instrument's variance is taken as known.
+    """
     if units < MIN_TEMPLATES:
         return Estimate(estimate, None, None, None, units, False, too_few(units))
-    se = float(replicates.std(ddof=1)) * math.sqrt(units / (units - 1))
-    df = units - 1
-    if se <= 0 or not math.isfinite(se):
+    boot = float(replicates.var(ddof=1))
+    variance = max(boot - within + between / units, within + instrument)
+    if variance <= 0 or not math.isfinite(variance):
         return Estimate(estimate, estimate, estimate, 1.0 if estimate == 0 else 0.0, units, True, None)
+    # Welch-Satterthwaite: the between part is estimated from J - 1 degrees of freedom, the within floor from the
+    # N - J answers beyond one per template; the instrument's variance is taken as known
+    part, dof = (between, units - 1) if between >= within else (within, max(units - 1, answers - units))
+    df = variance**2 / (part**2 / dof) if part > 0 else math.inf
+    se = math.sqrt(variance)
     half = float(sps.t.ppf(1 - ALPHA / 2, df)) * se
     p = float(2 * sps.t.sf(abs(estimate) / se, df))
     return Estimate(estimate, max(bounds[0], estimate - half), min(bounds[1], estimate + half), p, units, True, None)
 
 
-def _beta_draws(rng: np.random.Generator, k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """One Jeffreys-posterior draw of each (resampled) template's rate; shape of ``k``."""
-    return rng.beta(k + 0.5, n - k + 0.5)
+def _smoothed(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    return (k + 0.5) / (n + 1)
+
+
+def _resample_answers(rng: np.random.Generator, k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Resample each (resampled) template's n answers: Binomial(n, (k + 1/2) / (n + 1)) / n.
+
+    The second level of the bootstrap. The rate is smoothed half a count towards 1/2 so that a template answered
+    the same way every time still varies (a plain resample of identical answers never does).
+    """
+    return rng.binomial(n.astype(np.int64), _smoothed(k, n)) / n
 
 
 def cluster_rate(
@@ -116,13 +139,19 @@ def cluster_rate(
         return Estimate(0.0, None, None, None, 0, False, "no answers")
     estimate = float(k.sum() / n.sum())
     idx = rng.integers(0, n.size, size=(resamples, n.size))
-    draws = _beta_draws(rng, k[idx], n[idx])
+    draws = _resample_answers(rng, k[idx], n[idx])
     replicates = (draws * n[idx]).sum(axis=1) / n[idx].sum(axis=1)
+    units = int(n.size)
+    between = float(((k - estimate * n) ** 2).sum() / (units - 1) / units / n.mean() ** 2) if units > 1 else 0.0
+    p = _smoothed(k, n)
+    within = float((n * p * (1 - p)).mean() / units / n.mean() ** 2)
+    instrument = 0.0
     if errors is not None:
         replicates = replicates - errors.draws(rng, resamples, centre=not correct_bias)
+        instrument = float(errors.values.var())
         if correct_bias:
             estimate = min(1.0, max(0.0, estimate - errors.mean))
-    return _studentized(estimate, replicates, int(n.size), (0.0, 1.0))
+    return _interval(estimate, replicates, units, int(n.sum()), between, within, instrument, (0.0, 1.0))
 
 
 def cluster_difference(
@@ -143,14 +172,21 @@ def cluster_difference(
     if not units:
         return Estimate(0.0, None, None, None, 0, False, "no paired answers")
     kc, nc, kt, nt = arr.T
-    estimate = float((kc / nc - kt / nt).mean())
+    per_template = kc / nc - kt / nt
+    estimate = float(per_template.mean())
+    between = float(per_template.var(ddof=1) / units) if units > 1 else 0.0
     idx = rng.integers(0, units, size=(resamples, units))
-    replicates = (_beta_draws(rng, kc[idx], nc[idx]) - _beta_draws(rng, kt[idx], nt[idx])).mean(axis=1)
+    replicates = (_resample_answers(rng, kc[idx], nc[idx]) - _resample_answers(rng, kt[idx], nt[idx])).mean(axis=1)
+    pc, pt = _smoothed(kc, nc), _smoothed(kt, nt)
+    within = float((pc * (1 - pc) / nc + pt * (1 - pt) / nt).mean() / units)
+    instrument = 0.0
     if errors is not None:
         replicates = replicates - errors.draws(rng, resamples, centre=not correct_bias)
+        instrument = float(errors.values.var())
         if correct_bias:
             estimate = min(1.0, max(-1.0, estimate - errors.mean))
-    return _studentized(estimate, replicates, units, (-1.0, 1.0))
+    return _interval(estimate, replicates, units, int(nc.sum() + nt.sum()), between, within, instrument,
+                     (-1.0, 1.0))
 
 
 def _method(errors: Errors | None) -> str:
