@@ -19,6 +19,10 @@ HUB_ORGS = {
     "stepfun-ai": ("StepFun", "CN"), "XiaomiMiMo": ("Xiaomi", "CN"),
     "BAAI": ("Beijing Academy of Artificial Intelligence", "CN"),
     "stabilityai": ("Stability AI", "GB"), "xai-org": ("xAI", "US"),
+    "IEIT-Yuan": ("Inspur", "CN"), "qihoo360": ("360 Security Technology", "CN"), "Tele-AI": ("China Telecom", "CN"),
+    "Kwaipilot": ("Kuaishou Technology", "CN"), "vivo-ai": ("vivo AI lab", "CN"), "jdopensource": ("JD.com", "CN"),
+    "xverse": ("XVERSE Technology", "CN"), "Infinigence": ("Infinigence AI", "CN"),
+    "WisdomShell": ("WisdomShell", "CN"), "Skywork": ("Kunlun Tech", "CN"),
 }
 
 

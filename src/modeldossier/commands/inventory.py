@@ -56,7 +56,8 @@ def _table(report: InventoryReport) -> Table:
         table.add_column(col, overflow="fold")
     for e in report.entries:
         author = f"{e.author or '?'} ({e.author_country or 'unknown'})"
-        root = f"{e.lineage_root or e.observed_family or '?'} ({e.lineage_root_country or 'unknown'})"
+        root = f"{e.lineage_root or '?'} ({e.lineage_root_country or 'unknown'})" + (
+            f" [{e.lineage_root_basis}]" if e.lineage_root_basis == "observed" else "")
         verdict = e.verdict + (f" ({e.findings})" if e.findings else "")
         issues = str(len(e.issues)) if e.issues else "-"
         cells = (e.source, e.name, author, root, e.license or "?", verdict, issues)

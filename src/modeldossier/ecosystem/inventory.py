@@ -81,7 +81,11 @@ class InventoryEntry(Model):
     author_country: str | None = None
     declared_base: str | None = None
     observed_family: str | None = None
+    undeclared_derivative: bool | None = Field(
+        default=None, description="true when the tokenizer contradicts the declared base (or none is declared)")
     lineage_root: str | None = None
+    lineage_root_basis: str | None = Field(
+        default=None, description="hub, declared or observed: which evidence lineage_root and its country come from")
     lineage_root_country: str | None = None
     license: str | None = None
     verdict: str = Field(description="clean, the worst finding severity, 'not scanned' or 'scan failed'")
@@ -379,7 +383,9 @@ def analyse(
             entry.author_country = prov.author_country.country
             entry.declared_base = prov.declared_base
             entry.observed_family = prov.observed_family
+            entry.undeclared_derivative = prov.undeclared_derivative
             entry.lineage_root = prov.lineage_root
+            entry.lineage_root_basis = prov.lineage_root_basis
             entry.lineage_root_country = prov.lineage_root_country.country
             entry.license = prov.license or entry.license
     if scan is not None:

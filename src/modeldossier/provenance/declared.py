@@ -223,6 +223,8 @@ def _hub_id_from(url: Any) -> str | None:
 def find_files(root: Path) -> dict[str, list[Path]]:
     """Known provenance files under ``root`` (a folder or a single file), top level first."""
     if root.is_file():
+        if root.suffix == ".tiktoken" or root.name == "tiktoken.model":
+            return {"tiktoken": [root]}
         if root.name in ("tokenizer.json", "tokenizer.model", "vocab.txt"):
             return {root.name: [root]}
         return {"gguf": [root]} if is_gguf_file(root) else {"other": [root]}
@@ -231,6 +233,10 @@ def find_files(root: Path) -> dict[str, list[Path]]:
                  "tokenizer.model", "vocab.txt"):
         if (root / name).is_file():
             found[name] = [root / name]
+    tiktoken = sorted(p for p in root.glob("*.tiktoken") if p.is_file()) + [
+        root / n for n in ("tiktoken.model",) if (root / n).is_file()]
+    if tiktoken:
+        found["tiktoken"] = tiktoken[:1]
     from modeldossier.subject import list_files
 
     ggufs = [p for p in list_files(root) if p.suffix.lower() == ".gguf" and is_gguf_file(p)]
@@ -262,7 +268,7 @@ def read_declared(root: Path) -> Declared:
         read_tokenizer_config(files["tokenizer_config.json"][0], out)
     if "tokenizer.json" in files:
         out.tokenizer_json = files["tokenizer.json"][0]
-    for name in ("tokenizer.model", "vocab.txt"):
+    for name in ("tokenizer.model", "tiktoken", "vocab.txt"):
         if name in files and out.tokenizer_other is None:
             out.tokenizer_other = files[name][0]
     for path in files.get("gguf", []):

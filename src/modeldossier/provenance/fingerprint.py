@@ -350,16 +350,20 @@ def fingerprint_gguf(path: Path, meta: dict[str, Any] | None = None) -> tuple[To
 
 
 def fingerprint_vocab_file(path: Path) -> tuple[TokenizerFingerprint, Vocab]:
-    """Vocabulary fingerprint of a SentencePiece `tokenizer.model` or WordPiece `vocab.txt` (no chkhsh: these
-    files hold no pre-tokenizer, and llama.cpp does not hash SPM tokenizers)."""
-    from modeldossier.provenance.spm import read_sentencepiece, read_vocab_txt
+    """Vocabulary fingerprint of a SentencePiece `tokenizer.model`, a tiktoken file (`*.tiktoken`, or a
+    `tokenizer.model` that is tiktoken text, as Meta's native Llama 3 one) or a WordPiece `vocab.txt` (no chkhsh:
+    these files hold no pre-tokenizer, and llama.cpp does not hash SPM tokenizers)."""
+    from modeldossier.provenance.spm import looks_like_tiktoken, read_sentencepiece, read_tiktoken, read_vocab_txt
 
     path = Path(path)
+    tokens: list[str | None]
     if path.name == "vocab.txt":
-        tokens, model, origin = read_vocab_txt(path), "WordPiece", "vocab.txt"
+        tokens, model, origin = list(read_vocab_txt(path)), "WordPiece", "vocab.txt"
+    elif path.suffix == ".tiktoken" or looks_like_tiktoken(path):
+        tokens, model, origin = read_tiktoken(path), "BPE (tiktoken)", "tiktoken"
     else:
-        tokens, model, origin = read_sentencepiece(path)[0], "SentencePiece", "tokenizer.model"
-    vocab = Vocab(tokens=list(tokens), source=str(path), origin=origin, model=model)
+        tokens, model, origin = list(read_sentencepiece(path)[0]), "SentencePiece", "tokenizer.model"
+    vocab = Vocab(tokens=tokens, source=str(path), origin=origin, model=model)
     fp = TokenizerFingerprint(source=str(path), origin=origin, tokenizer_model=model,  # type: ignore[arg-type]
                               vocab_size=len(tokens), tokens_hash=tokens_hash(vocab.tokens),
                               notes=[f"{origin}: vocabulary only, no chkhsh"])

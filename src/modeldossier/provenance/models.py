@@ -37,7 +37,7 @@ class TokenizerFingerprint(Model):
     """Hashes that identify a tokenizer without shipping its vocabulary."""
 
     source: str = Field(description="tokenizer.json or GGUF file the fingerprint was computed from")
-    origin: Literal["tokenizer.json", "gguf", "tokenizer.model", "vocab.txt"]
+    origin: Literal["tokenizer.json", "gguf", "tokenizer.model", "tiktoken", "vocab.txt"]
     tokenizer_model: str | None = Field(default=None, description="BPE, WordPiece, Unigram, or GGUF gpt2/llama/bert")
     vocab_size: int = 0
     chkhsh: str | None = Field(
@@ -58,7 +58,8 @@ class VocabMatch(Model):
     family: str
     set_overlap: float = Field(description="Jaccard index of the two token sets")
     positional_overlap: float = Field(description="fraction of the larger vocab with the same token at the same id")
-    relation: Literal["identical", "reuse", "shared-ancestry", "unrelated"]
+    relation: Literal["identical", "reuse", "renumbered", "shared-ancestry", "unrelated"] = Field(
+        description="renumbered: same tokens at other ids (set overlap high, with a margin over the runner-up)")
 
 
 class HubLink(Model):
@@ -90,7 +91,13 @@ class ProvenanceSection(Section):
     )
     author: str | None = None
     lineage: list[HubLink] = Field(default_factory=list, description="Hub chain from the subject to the root")
-    lineage_root: str | None = None
+    lineage_root: str | None = Field(
+        default=None, description="the root whose country is lineage_root_country; lineage_root_basis says which")
+    lineage_root_basis: Literal["hub", "declared", "observed"] | None = Field(
+        default=None, description="hub: root of the walked Hub chain; declared: the declared base; observed: the "
+        "tokenizer family (when the declaration is contradicted or absent)")
+    declared_lineage_root: str | None = Field(default=None, description="root by the declarations (Hub chain/base)")
+    observed_lineage_root: str | None = Field(default=None, description="root by the tokenizer evidence (a family)")
     license: str | None = None
     fingerprints: list[TokenizerFingerprint] = Field(default_factory=list)
     vocab_matches: list[VocabMatch] = Field(default_factory=list)

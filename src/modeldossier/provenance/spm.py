@@ -1,15 +1,22 @@
 """Vocabularies from tokenizer files other than tokenizer.json: SentencePiece `tokenizer.model` (a protobuf, read
-with a minimal wire-format walker, no sentencepiece or protobuf import) and WordPiece `vocab.txt`."""
+with a minimal wire-format walker, no sentencepiece or protobuf import), tiktoken files (`qwen.tiktoken`, Meta's
+native Llama 3 `tokenizer.model`, GLM-4's and Kimi's: one `base64(token bytes) rank` per line) and WordPiece
+`vocab.txt`."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import struct
+from functools import lru_cache
 from pathlib import Path
 
 from modeldossier.errors import DossierError
 
 MAX_FILE = 64 * 1024 * 1024
 MAX_PIECES = 4_000_000
+_TIKTOKEN_LINE = re.compile(rb"^[A-Za-z0-9+/]+={0,2} [0-9]{1,9}\r?$")
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -98,3 +105,72 @@ def read_vocab_txt(path: Path) -> list[str]:
     if not tokens:
         raise DossierError(f"{path.name} is empty")
     return [t.rstrip("\r") for t in tokens]
+
+
+@lru_cache(maxsize=1)
+def _byte_chars() -> tuple[str, ...]:
+    """The byte-level BPE alphabet (GPT-2's): printable Latin-1 bytes stand for themselves, the other bytes for
+    the code points from 256 up, in byte order. GGUF and tokenizer.json vocabularies store tokens this way."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAC + 1), *range(0xAE, 0xFF + 1)]
+    chars: dict[int, str] = {b: chr(b) for b in printable}
+    extra = 0
+    for b in range(256):
+        if b not in chars:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return tuple(chars[b] for b in range(256))
+
+
+@lru_cache(maxsize=1)
+def byte_decoder() -> dict[str, int]:
+    """Inverse of the byte-level alphabet: character -> byte."""
+    return {ch: b for b, ch in enumerate(_byte_chars())}
+
+
+def looks_like_tiktoken(path: Path) -> bool:
+    """True when the file's first line is `base64 rank` (a tiktoken BPE file, whatever its name)."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(4096)
+    except OSError:
+        return False
+    return bool(_TIKTOKEN_LINE.match(first.rstrip(b"\n")))
+
+
+def read_tiktoken(path: Path) -> list[str | None]:
+    """Tokens of a tiktoken BPE file by rank, in byte-level form (ranks not in the file are None);
+    DossierError when a line is not `base64 rank` or ranks repeat."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE:
+            raise DossierError(f"{path.name} is above the {MAX_FILE}-byte limit")
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise DossierError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    chars = _byte_chars()
+    by_rank: dict[int, str] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if not _TIKTOKEN_LINE.match(line):
+            raise DossierError(f"{path.name} line {number} is not a tiktoken 'base64 rank' line")
+        encoded, rank_text = line.rsplit(b" ", 1)
+        try:
+            token = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise DossierError(f"{path.name} line {number}: invalid base64") from None
+        rank = int(rank_text)
+        if rank in by_rank:
+            raise DossierError(f"{path.name} line {number}: rank {rank} appears twice")
+        by_rank[rank] = "".join(chars[b] for b in token)
+        if len(by_rank) > MAX_PIECES:
+            raise DossierError(f"{path.name} has too many tokens")
+    if not by_rank:
+        raise DossierError(f"{path.name} is empty")
+    size = max(by_rank) + 1
+    if size > 4 * len(by_rank) + 1024:
+        raise DossierError(f"{path.name}: rank {size - 1} is far above its {len(by_rank)} tokens")
+    tokens: list[str | None] = [None] * size
+    for rank, token in by_rank.items():
+        tokens[rank] = token
+    return tokens

@@ -28,6 +28,8 @@ POSITIONS = 2048
 REUSE = 0.99
 MIN_POSITIONS = 32  # sampled ids inside both vocabularies needed to estimate the same-id fraction
 SHARED = 0.5
+RENUMBERED = 0.75  # set overlap of a vocabulary whose ids were reordered (pruned, renumbered)
+RENUMBERED_MARGIN = 0.1  # ... ahead of the best reference with a different vocabulary
 
 
 def token_hashes(tokens: list[str]) -> np.ndarray:
@@ -130,10 +132,37 @@ def compare_sketch(subject: SubjectVocab, ref: Reference) -> VocabMatch:
 
 
 def compare_all(subject: SubjectVocab) -> list[VocabMatch]:
-    """Overlaps with every packaged reference, best first (relation, then positional, then set overlap)."""
+    """Overlaps with every packaged reference, best first (relation, then positional, then set overlap).
+
+    When no reference is reused in place, a reference whose token set overlaps by at least RENUMBERED, ahead of
+    every reference with a different token set by RENUMBERED_MARGIN, is marked `renumbered`: the same tokens
+    with the positions gone (a pruned or reordered vocabulary)."""
     matches = [compare_sketch(subject, ref) for ref in references()]
-    strength = {"identical": 3, "reuse": 2, "shared-ancestry": 1, "unrelated": 0}
+    _mark_renumbered(matches)
+    strength = {"identical": 4, "reuse": 3, "renumbered": 2, "shared-ancestry": 1, "unrelated": 0}
     return sorted(matches, key=lambda m: (strength[m.relation], m.positional_overlap, m.set_overlap), reverse=True)
+
+
+def _mark_renumbered(matches: list[VocabMatch]) -> None:
+    if not matches or any(m.relation in ("identical", "reuse") for m in matches):
+        return
+    by_set = sorted(matches, key=lambda m: m.set_overlap, reverse=True)
+    top = by_set[0]
+    tied = [m for m in by_set if top.set_overlap - m.set_overlap < 0.005]
+    rest = [m.set_overlap for m in by_set if m not in tied]
+    runner_up = rest[0] if rest else 0.0
+    if top.set_overlap >= RENUMBERED and top.set_overlap - runner_up >= RENUMBERED_MARGIN:
+        for m in tied:
+            m.relation = "renumbered"
+
+
+def continues(subject: SubjectVocab, ref: Reference, start: int) -> tuple[int, int]:
+    """(sampled ids in [start, min(len(subject), len(ref))), how many of them hold the reference's token): does
+    the subject go on with the reference's tokens past ``start``?"""
+    end = min(len(subject.hashes), int(ref.info["n_tokens"]))
+    inside = (ref.pos_ids >= start) & (ref.pos_ids < end)
+    ids = ref.pos_ids[inside]
+    return int(len(ids)), int(np.count_nonzero(subject.hashes[ids] == ref.pos_hashes[inside]))
 
 
 def compare_exact(tokens_a: list[str | None], tokens_b: list[str | None]) -> tuple[float, float]:

@@ -104,6 +104,11 @@ def _artifacts(d: Any) -> list[str]:
     return lines
 
 
+def _basis(basis: Any) -> str:
+    """' (declared)' / ' (observed)' / ' (Hub chain)': which evidence the lineage root comes from."""
+    return {"hub": " (Hub chain)", "declared": " (declared)", "observed": " (observed)"}.get(str(basis), "")
+
+
 def _provenance(d: Any) -> list[str]:
     p = get(d, "provenance")
     if p is None:
@@ -123,7 +128,9 @@ def _provenance(d: Any) -> list[str]:
             ["observed family", cell(get(p, "observed_family"), "unknown")
              + (f" ({pct(confidence, 0)})" if confidence is not None else "")],
             ["undeclared derivative", cell(get(p, "undeclared_derivative"), "not determined")],
-            ["lineage root", cell(get(p, "lineage_root"), "unknown")],
+            ["lineage root", cell(get(p, "lineage_root"), "unknown") + _basis(get(p, "lineage_root_basis"))],
+            ["declared / observed root", f"{cell(get(p, 'declared_lineage_root'), 'none declared')} / "
+             f"{cell(get(p, 'observed_lineage_root'), 'unknown')}"],
             ["lineage-root country", cell(get(p, "lineage_root_country.country"), "unknown")
              + f" ({cell(get(p, 'lineage_root_country.organization'), 'organization unknown')})"],
             ["author country", cell(get(p, "author_country.country"), "unknown")

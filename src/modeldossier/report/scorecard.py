@@ -164,7 +164,8 @@ def provenance_score(section: Any) -> Score:
     conf = f" ({confidence:.0%})" if confidence is not None else ""
     headline = f"family: {text(family, 'unknown')}{conf}"
     detail = (
-        f"lineage root {text(get(section, 'lineage_root'), 'unknown')} ({text(root_country, 'country unknown')}); "
+        f"lineage root {text(get(section, 'lineage_root'), 'unknown')} ({text(root_country, 'country unknown')}"
+        f"{', ' + text(get(section, 'lineage_root_basis')) if get(section, 'lineage_root_basis') else ''}); "
         f"author country {text(author_country, 'unknown')}; "
         f"undeclared derivative: {text(undeclared, 'not determined')}"
     )
