@@ -78,8 +78,8 @@ def render(name: str, section: ProvenanceSection) -> None:
     table.add_row("author", visible(section.author or "unknown"), _country(section.author_country))
     table.add_row("lineage root", visible(section.declared_lineage_root or "none declared"),
                   visible(section.observed_lineage_root or "unknown"))
-    table.add_row(f"root country ({section.lineage_root_basis or 'no root'})", visible(section.lineage_root or "unknown"),
-                  _country(section.lineage_root_country))
+    table.add_row(f"root country ({section.lineage_root_basis or 'no root'})",
+                  visible(section.lineage_root or "unknown"), _country(section.lineage_root_country))
     table.add_row("license", visible(section.license or "-", 300), "")
     for fp in section.fingerprints:
         table.add_row(f"tokenizer ({fp.origin})", f"{fp.tokenizer_model or '?'}, {fp.vocab_size} tokens",
