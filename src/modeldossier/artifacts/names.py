@@ -28,12 +28,13 @@ def _flag(char: str) -> str | None:
 
 
 def escape_name(name: str) -> str:
-    """``name`` with every bidi, invisible or control character written as ``\\uXXXX`` (raw bytes as ``\\xNN``)."""
+    """``name`` with every bidi, invisible or control character written as ``\\uXXXX`` (an undecodable byte
+    as ``\\xNN``)."""
     out = []
     for char in name:
         if _flag(char) is None:
             out.append(char)
-        elif 0xDC80 <= ord(char) <= 0xDCFF:  # a byte of a non-UTF-8 name (surrogate escape): show the byte
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # an undecodable byte of the file name (surrogateescape)
             out.append(f"\\x{ord(char) - 0xDC00:02x}")
         elif ord(char) > 0xFFFF:
             out.append(f"\\U{ord(char):08x}")
@@ -47,7 +48,8 @@ def check_name(name: str, file: str, *, what: str = "file name") -> Finding | No
     kinds = {k for k in map(_flag, name) if k}
     if not kinds:
         return None
-    codes = sorted({f"U+{ord(c):04X}" for c in name if _flag(c)})
+    codes = sorted({f"byte 0x{ord(c) - 0xDC00:02X}" if 0xDC80 <= ord(c) <= 0xDCFF else f"U+{ord(c):04X}"
+                    for c in name if _flag(c)})
     if "bidi" in kinds:
         return Finding(rule_id="fs.name.bidi", severity=Severity.HIGH, file=file,
                        message=f"{what} holds bidirectional control characters ({', '.join(codes[:6])}): it displays "

@@ -208,6 +208,7 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
             quiet=quiet, stats=stats,
         )
     finally:
+        gc.unfreeze()  # a long-lived caller (tests, notebooks) gets its objects back into normal collection
         if cache is not None:
             cache.close()
     summary = summarize(
