@@ -27,6 +27,7 @@ BENCHES: dict[str, list[str]] = {
     "censorship-encoders": [PY, "bench/censorship/encoder_variants.py"],
     "censorship-classify": [PY, "bench/censorship/bench_classify.py", "--n", "3000", "--repeat", "3"],
     "censorship-classify-embed": [PY, "bench/censorship/bench_classify.py", "--embed", "--n", "200", "--repeat", "1"],
+    "censorship-calibration": [PY, "bench/censorship/calibration.py", "--runs", "2000", "--power-runs", "300"],
     "codesec-analyzers-dev": [PY, "bench/codesec/validate_analyzers.py", "--set", "dev"],
     "codesec-analyzers-holdout": [PY, "bench/codesec/validate_analyzers.py", "--set", "holdout"],
     "codesec-sandbox": [PY, "bench/codesec/validate_sandbox.py"],
