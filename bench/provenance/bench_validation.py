@@ -169,9 +169,9 @@ def main() -> int:
                         f"({s.lineage_root_country.country or 'undetermined'}, {s.lineage_root_basis}) |")
     honest, lying = tally["honest"], tally["lying"]
     fa, det = wilson(honest[1], honest[0]), wilson(lying[1], lying[0])
-    print(f"**False accusations on honest models: {honest[1]}/{honest[0]}** (95% CI {fa.low:.2f}–{fa.high:.2f}); "
+    print(f"**False accusations on honest models: {honest[1]}/{honest[0]}** (95% CI {fa.ci_low:.2f}–{fa.ci_high:.2f}); "
           f"undetermined {honest[2]}/{honest[0]}.\n")
-    print(f"**Detection of undeclared derivatives: {lying[1]}/{lying[0]}** (95% CI {det.low:.2f}–{det.high:.2f}); "
+    print(f"**Detection of undeclared derivatives: {lying[1]}/{lying[0]}** (95% CI {det.ci_low:.2f}–{det.ci_high:.2f}); "
           f"undetermined {lying[2]}/{lying[0]}.\n")
     print(f"Family named as expected (where one is expected): {family_ok}/{family_n}.\n")
     print("| case | declaration | undeclared_derivative | observed family | lineage root (country, basis) |")
