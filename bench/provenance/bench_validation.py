@@ -171,8 +171,8 @@ def main() -> int:
     fa, det = wilson(honest[1], honest[0]), wilson(lying[1], lying[0])
     print(f"**False accusations on honest models: {honest[1]}/{honest[0]}** (95% CI {fa.ci_low:.2f}–{fa.ci_high:.2f}); "
           f"undetermined {honest[2]}/{honest[0]}.\n")
-    print(f"**Detection of undeclared derivatives: {lying[1]}/{lying[0]}** (95% CI {det.ci_low:.2f}–{det.ci_high:.2f}); "
-          f"undetermined {lying[2]}/{lying[0]}.\n")
+    print(f"**Detection of undeclared derivatives: {lying[1]}/{lying[0]}** "
+          f"(95% CI {det.ci_low:.2f}–{det.ci_high:.2f}); undetermined {lying[2]}/{lying[0]}.\n")
     print(f"Family named as expected (where one is expected): {family_ok}/{family_n}.\n")
     print("| case | declaration | undeclared_derivative | observed family | lineage root (country, basis) |")
     print("|---|---|---|---|---|")
