@@ -3,7 +3,8 @@
 Bare lookup = what llama.cpp's converter does to name a pre-tokenizer: load tokenizer.json, encode the probe
 text, sha256 of the id list, find it in the table. `origin` = `origin_section(folder, online=False)`: card,
 config, fingerprints, overlap with 16 reference vocabularies, registry, lineage. Both are timed cold (a fresh
-Python process: imports and data loading included) and warm (second call in one process).
+Python process: imports and data loading included) and warm (second call in one process), in CPU seconds of
+the process (user+sys), which on a shared machine tracks idle wall time better than wall time does.
 
 Run:  .venv/bin/python bench/provenance/bench_origin_speed.py [--shared ../shared/data] [--repeats 3]
 Prints a Markdown table (docs/bench-provenance.md).
@@ -22,31 +23,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BARE = """
 import hashlib, json, sys, time
-t0 = time.perf_counter()
+t0 = time.process_time()
 from tokenizers import Tokenizer
-from modeldossier.provenance.fingerprint import chkhsh_data
 def lookup(folder):
     tok = Tokenizer.from_file(folder + "/tokenizer.json")
-    data = chkhsh_data()
+    data = json.load(open(sys.argv[2], encoding="utf-8"))
     digest = hashlib.sha256(str(tok.encode(data["probe"]["text"]).ids).encode()).hexdigest()
     return next((r["pre"] for r in data["table"] if r["chkhsh"] == digest), None)
-pre = lookup(sys.argv[1]); t1 = time.perf_counter()
-lookup(sys.argv[1]); t2 = time.perf_counter()
+pre = lookup(sys.argv[1]); t1 = time.process_time()
+lookup(sys.argv[1]); t2 = time.process_time()
 print(json.dumps({"cold": t1 - t0, "warm": t2 - t1, "answer": pre}))
 """
 ORIGIN = """
 import json, sys, time
-t0 = time.perf_counter()
+t0 = time.process_time()
 from modeldossier.provenance.origin import origin_section
-s = origin_section(sys.argv[1], None, online=False); t1 = time.perf_counter()
-origin_section(sys.argv[1], None, online=False); t2 = time.perf_counter()
+s = origin_section(sys.argv[1], None, online=False); t1 = time.process_time()
+origin_section(sys.argv[1], None, online=False); t2 = time.process_time()
 print(json.dumps({"cold": t1 - t0, "warm": t2 - t1, "answer": s.observed_family}))
 """
+TABLE = ROOT / "src" / "modeldossier" / "data" / "provenance" / "chkhsh_table.json"
 
 
 def run(code: str, folder: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code, str(folder), str(TABLE)], capture_output=True, text=True,
+                         check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -78,7 +80,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cases = folders(args.shared, Path(tmp))
-        print("| folder | bare chkhsh cold s | origin cold s | ratio | bare warm s | origin warm s | ratio | answer |")
+        print("| folder | bare chkhsh cold CPU s | origin cold CPU s | ratio | bare warm CPU s | origin warm CPU s "
+              "| ratio | answer |")
         print("|---|---:|---:|---:|---:|---:|---:|---|")
         for label, folder in cases.items():
             bare = [run(BARE, folder) for _ in range(args.repeats)]

@@ -9,6 +9,7 @@ import json
 import random
 import shutil
 import struct
+from functools import lru_cache
 from pathlib import Path
 
 from modeldossier.provenance import fingerprint
@@ -22,6 +23,7 @@ CL100K = 100256
 CL100K_SPECIALS = ["<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>"]
 
 
+@lru_cache(maxsize=1)
 def byte_decoder() -> dict[str, int]:
     """GPT-2's byte-level alphabet, inverted (written here independently of the reader under test)."""
     keep = [*range(33, 127), *range(161, 173), *range(174, 256)]

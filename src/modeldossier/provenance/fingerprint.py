@@ -122,9 +122,28 @@ def _tokenizer_from_json(path: Path):
         return Tokenizer.from_file(str(path))
 
 
+def _dense_tokens(tokenizer) -> list[str | None] | None:
+    """The token list by id when ids 0..n-1 are all used and nothing lies beyond (the usual case: faster than
+    building the token -> id dict); None otherwise."""
+    n = tokenizer.get_vocab_size(with_added_tokens=True)
+    if n > MAX_VOCAB_IDS:
+        return None
+    id_to_token = tokenizer.id_to_token
+    tokens: list[str | None] = []
+    for i in range(n):
+        token = id_to_token(i)
+        if token is None:  # a gap: sparse ids take the checked path
+            return None
+        tokens.append(token)
+    return None if id_to_token(n) is not None else tokens
+
+
 def vocab_from_tokenizer(tokenizer, source: str) -> Vocab:
     """Token list by id from a `tokenizers.Tokenizer` (added tokens included); DossierError when the ids are
     far beyond the number of tokens (a sparse id like 4e9 would need gigabytes)."""
+    tokens = _dense_tokens(tokenizer)
+    if tokens is not None:
+        return Vocab(tokens=tokens, source=source, origin="tokenizer.json", model=type(tokenizer.model).__name__)
     mapping = tokenizer.get_vocab(with_added_tokens=True)
     size = max(mapping.values(), default=-1) + 1
     if size > min(MAX_VOCAB_IDS, 4 * len(mapping) + 1024):

@@ -13,13 +13,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modeldossier.dossier import DataFile
 from modeldossier.errors import DossierError
 from modeldossier.provenance import config_signature, fingerprint, lineage, registry, spm, vocab
 from modeldossier.provenance.declared import Declared, read_declared
 from modeldossier.provenance.hub import HubResult, offline_mode, walk
 from modeldossier.provenance.models import CountryAttribution, Evidence, ProvenanceSection, VocabMatch
+
+if TYPE_CHECKING:
+    from modeldossier.dossier import DataFile
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 CONFIDENCE = {"identical": 0.95, "reuse": 0.9, "chkhsh": 0.8, "renumbered": 0.7, "config": 0.5}

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
-from modeldossier.dossier import DataFile
 from modeldossier.errors import DossierError
 from modeldossier.provenance.models import CountryAttribution, Evidence
+
+if TYPE_CHECKING:
+    from modeldossier.dossier import DataFile
 
 CURATED = "registry_curated.yaml"
 EPOCH = "registry_epoch.csv"
@@ -108,6 +111,8 @@ def load(directory: Path | None = None) -> Registry:
         for hub in item.get("hub") or []:
             registry.by_hub[hub.casefold()] = entry
             registry.by_hub_normalized[normalize(hub)] = entry
+    from modeldossier.dossier import DataFile
+
     registry.files = (
         DataFile(name=CURATED, version=registry.version, sha256=_sha(curated_path)),
         DataFile(name=EPOCH, version=epoch_version, sha256=_sha(epoch_path)),
