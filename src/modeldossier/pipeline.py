@@ -42,7 +42,8 @@ def section_data_files(section: str) -> list[DataFile]:
         loaded = suite.load()
         return [
             runinfo.data_file(loaded.path, name="censorship/suite.yaml", version=loaded.version),
-            *(runinfo.data_file(weights_path(f), name=f"censorship/{f}") for f in (WEIGHTS_FILE, EMBED_HEAD_FILE)),
+            *(runinfo.data_file(weights_path(f), name=f"censorship/{f}")
+              for f in (WEIGHTS_FILE, EMBED_HEAD_FILE, "instrument.json")),
         ]
     if section == "codesec":
         from modeldossier.codesec.audit import data_files
