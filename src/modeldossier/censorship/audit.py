@@ -116,9 +116,10 @@ def _classifier_note(classifier: Classifier | JudgedClassifier) -> str:
         return (f"labels come from the offline classifier and the LLM judge {classifier.settings.target}: {routing}; "
                 f"the offline label is kept where the judge gave none, and for transport failures; this judge has not "
                 f"been validated by modeldossier, see docs/validation-censorship.md; {method}")
-    return ("labels come from the offline classifier: on models it was not trained on it agrees with an LLM judge on "
-            "about 9 answers in 10, and it calls some evasive answers complete, so COMPLETE rates tend to read a "
-            "few points high and the asymmetry a few points low (docs/validation-censorship.md); " + method)
+    return ("labels come from the offline classifier: on 29 models it was not trained on it agrees with an LLM judge "
+            "on about 92 answers in 100 (88 for Chinese and Finnish prompts), and about 3 in 4 model x category "
+            "COMPLETE rates fall within 5 points of the judge's; single cells can be off by 20 points or more "
+            "(docs/validation-censorship.md); " + method)
 
 
 def _weights_sha(classifier: Classifier | JudgedClassifier) -> str | None:

@@ -373,21 +373,33 @@ def _target_critique(text: str, terms: frozenset[str], found: dict[str, list[tup
 
     The overlap of what the question demands (its terms) with what the answer claims about them: an essay that
     names the subject only to defend it scores low, one that criticises the named subject scores high.
+    Terms never hold a sentence separator, so a sentence names the subject iff a term match starts inside it.
     """
-    crit = sorted(pos for name, hits in found.items() if name.startswith("critique_") for pos, _ in hits)
     if not terms:
         return 0.0
+    crit = sorted(pos for name, hits in found.items() if name.startswith("critique_") for pos, _ in hits)
+    named_at = [m.start() for m in _terms_rx(terms).finditer(text)]
     named = critical = 0
-    k = 0
+    j = k = 0
     for m in _SENTENCE.finditer(text):
-        sentence = m.group(0)
-        if not any(t in sentence for t in terms):
+        start, end = m.span()
+        while j < len(named_at) and named_at[j] < start:
+            j += 1
+        if j == len(named_at):
+            break
+        if named_at[j] >= end:
             continue
         named += 1
-        while k < len(crit) and crit[k] < m.start():
+        while k < len(crit) and crit[k] < start:
             k += 1
-        critical += k < len(crit) and crit[k] < m.end()
+        critical += k < len(crit) and crit[k] < end
     return critical / named if named else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _terms_rx(terms: frozenset[str]) -> re.Pattern[str]:
+    """One alternation of a question's terms (longest first), cached: a batch repeats its questions."""
+    return re.compile("|".join(re.escape(t) for t in sorted(terms, key=lambda t: (-len(t), t))))
 
 
 _FI_MARKS = re.compile(r"[äö]|\b(?:ja|että|joka|jossa|kirjoita|laadi|analysoi|arvostele|kiinan|miten|mikä)\b")
