@@ -118,7 +118,9 @@ def _classifier_note(classifier: Classifier | JudgedClassifier) -> str:
                 f"been validated by modeldossier, see docs/validation-censorship.md; {method}")
     return ("labels come from the offline classifier: on 29 models it was not trained on it agrees with an LLM judge "
             "on about 92 answers in 100 (88 for Chinese and Finnish prompts), and about 3 in 4 model x category "
-            "COMPLETE rates fall within 5 points of the judge's; single cells can be off by 20 points or more "
+            "COMPLETE rates fall within 5 points of the judge's; for Chinese and Finnish prompts the rates read a few "
+            "points high on average (about 3), English ones are unbiased on average; single cells can be off by 20 "
+            "points or more "
             "(docs/validation-censorship.md); " + method)
 
 
