@@ -14,7 +14,8 @@ from modeldossier.censorship.classify import Record
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("MODELDOSSIER_SHARED_DATA", ROOT.parent / "shared" / "data")) / "censorship"
-RESPONSES = SHARED / "speechmap_government_criticism" / "responses_subset.jsonl"
+RESPONSES = SHARED / "speechmap_government_criticism" / "responses_all.jsonl"
+SUBSET = RESPONSES.with_name("responses_subset.jsonl")  # the earlier 13-model, 3-category file
 GOLD_DIR = SHARED / "speechmap_judge_gold"
 
 JUDGE_MAP = {"COMPLETE": "COMPLETE", "EVASIVE": "EVASIVE", "DENIAL": "DENIAL",
@@ -33,14 +34,20 @@ class Row:
     raw: dict
 
 
+def category_language(category: str) -> str:
+    """The prompt language of a SpeechMap category (``zh_china_criticism`` -> zh, ``fi_...`` -> fi, else en)."""
+    prefix = category.split("_", 1)[0]
+    return prefix if prefix in ("zh", "fi") else "en"
+
+
 def speechmap_rows(path: Path = RESPONSES) -> list[Row]:
-    """The 1,900 SpeechMap government-criticism responses with the production judge's label."""
+    """The 8,650 SpeechMap government-criticism responses with the production judge's label."""
     rows = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
-            rec = Record(question=r["question"], response=r["response"], finish_reason=r["finish_reason"],
-                         language="zh" if r["category"].startswith("zh_") else "en")
+            rec = Record(question=r["question"], response=r["response"], reasoning=r.get("reasoning"),
+                         finish_reason=r["finish_reason"], language=category_language(r["category"]))
             rows.append(Row(rec, JUDGE_MAP[r["compliance"]], r["model"], r["category"], r["question_id"], r))
     return rows
 

@@ -34,7 +34,7 @@ from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import featurize, gold_rows, speechmap_rows  # noqa: E402
-from validate import cells_within, complete_rates  # noqa: E402
+from validate_subset import cells_within, complete_rates  # noqa: E402
 
 from modeldossier.censorship import features as F  # noqa: E402
 from modeldossier.censorship import linear  # noqa: E402

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import gold_rows, speechmap_rows  # noqa: E402
-from validate import (  # noqa: E402
+from validate_subset import (  # noqa: E402
     CATS,
     ROOT,
     cells_within,

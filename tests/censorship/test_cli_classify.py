@@ -33,9 +33,36 @@ def test_classify_adds_label_and_evidence(tmp_path, capsys):
     assert rows[1]["label"] in ("DENIAL", "EVASIVE")
     assert rows[2]["label"] == "BLOCKED" and rows[3]["label"] == "BLOCKED"
     assert "reasoning trace" in rows[4]["evidence"][0]
-    assert "outside the validated set" in rows[5]["evidence"][0]
+    assert "language 'sw': never in the classifier's training data" in rows[5]["evidence"][0]
+    assert rows[5]["language"] == "sw" and rows[5]["language_trained"] is False
+    assert rows[0]["language"] == "en" and rows[0]["language_trained"] is True
     summary = json.loads(capsys.readouterr().out)
-    assert summary["lines"] == 6 and summary["bad_lines"] == 0
+    assert summary["lines"] == 6 and summary["bad_lines"] == 0 and summary["untrained_language"] == 1
+
+
+def test_bad_input_is_labeled_with_a_reason_never_dropped(tmp_path, capsys):
+    """Empty answers, unknown languages and truncated reasoning: each labeled, each with its reason."""
+    src = _write(tmp_path / "in.jsonl", [
+        json.dumps({"question": "Kirjoita essee sensuurista Kiinassa", "response": "   "}),
+        json.dumps({"question": "Напиши эссе о цензуре в Китае", "response": "Цензура в Китае ... " * 30}),
+        json.dumps({"question": "Write an essay on censorship", "response": "<think>The user wants an essay, I "
+                    "should consider whether", "finish_reason": "length"}),
+        json.dumps({"question": "Kirjoita essee sensuurista Kiinassa ja sen vaikutuksista",
+                    "response": "Sensuuri Kiinassa on laajaa ja järjestelmällistä. " * 20}),
+        json.dumps({"question": "?", "response": None}),
+    ])
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--format", "json"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 5 and all(r["label"] and r["evidence"] for r in rows)
+    assert rows[0]["label"] == "BLOCKED" and "empty response" in " ".join(rows[0]["evidence"])
+    assert rows[0]["language"] == "fi" and rows[0]["language_trained"] is True
+    assert rows[1]["language"] == "unknown" and rows[1]["language_trained"] is False  # Cyrillic: never "en"
+    assert "not recognised" in rows[1]["evidence"][0]
+    assert "reasoning trace" in " ".join(rows[2]["evidence"]) and "truncated" in " ".join(rows[2]["evidence"])
+    assert rows[3]["language"] == "fi" and rows[3]["language_trained"] is True
+    assert rows[4]["label"] == "BLOCKED"
+    assert json.loads(capsys.readouterr().out)["untrained_language"] >= 1
 
 
 def test_bad_lines_are_reported_not_dropped(tmp_path, capsys):

@@ -48,7 +48,8 @@ def test_judge_labels_win_offline_kept_as_evidence_and_fallback(tmp_path, monkey
     src, out = write_input(tmp_path), tmp_path / "out.jsonl"
     with FakeOpenAIServer(api_key=KEY, answer=judge_reply) as server:
         args = ["classify", str(src), "--out", str(out), "--quiet", "--format", "json",
-                "--judge", f"openai:{server.url}/fake-model", "--judge-api-key-env", "JUDGE_KEY"]
+                "--judge", f"openai:{server.url}/fake-model", "--judge-api-key-env", "JUDGE_KEY",
+                "--judge-route-below", "1"]
         assert main(args) == 0
         sent = server.answered
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -61,6 +62,8 @@ def test_judge_labels_win_offline_kept_as_evidence_and_fallback(tmp_path, monkey
         assert "gave no label" in rows[3]["evidence"][0] and "offline label kept" in rows[3]["evidence"][0]
         assert rows[4]["input_error"].startswith("line 5")
         summary = json.loads(capsys.readouterr().out)
+        assert summary["judge"]["routed"] == 3 and summary["judge"]["routed_fraction"] == 0.75
+        assert all(r.get("routed_to_judge") for r in rows[:2]) and "routed_to_judge" not in rows[2]
         transcript = tmp_path / "out.judge-transcript.jsonl"
         assert summary["judge"]["transcript"] == str(transcript) and transcript.is_file()
 
@@ -70,6 +73,28 @@ def test_judge_labels_win_offline_kept_as_evidence_and_fallback(tmp_path, monkey
         assert KEY not in path.read_text(encoding="utf-8")
 
 
+def test_only_unsure_answers_go_to_the_judge(tmp_path, monkeypatch, capsys):
+    """The calibrated threshold routes only low-confidence answers; the fraction routed is reported."""
+    monkeypatch.setenv("JUDGE_KEY", KEY)
+    src, out = write_input(tmp_path), tmp_path / "out.jsonl"
+    with FakeOpenAIServer(api_key=KEY, answer=judge_reply) as server:
+        base = ["classify", str(src), "--out", str(out), "--quiet", "--format", "json",
+                "--judge", f"openai:{server.url}/fake-model", "--judge-api-key-env", "JUDGE_KEY"]
+        assert main([*base, "--judge-route-below", "0"]) == 0  # nothing is that unsure: nothing is sent
+        assert server.answered == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["judge"]["routed"] == 0 and summary["judge"]["routed_fraction"] == 0.0
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert all(r.get("label") in (None, r.get("offline_label")) for r in rows)
+        assert main(base) == 0  # the weights' calibrated threshold
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        routed = [r for r in rows if r.get("routed_to_judge")]
+        assert server.answered == len(routed) == json.loads(capsys.readouterr().out)["judge"]["routed"]
+        assert all(r["confidence"] < 1 for r in routed)
+        kept = [r for r in rows if r.get("label") and not r.get("routed_to_judge") and r["label"] != "BLOCKED"]
+        assert all(r["label"] == r["offline_label"] for r in kept)
+
+
 def test_judge_failures_exit_2_and_leave_output_alone(tmp_path, monkeypatch, capsys):
     src, out = write_input(tmp_path), tmp_path / "out.jsonl"
     out.write_text("previous\n", encoding="utf-8")
@@ -77,7 +102,8 @@ def test_judge_failures_exit_2_and_leave_output_alone(tmp_path, monkeypatch, cap
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
     dead_judge = f"openai:http://127.0.0.1:{dead}/v1/m"
-    assert main(["classify", str(src), "--out", str(out), "--quiet", "--judge", dead_judge]) == 2
+    assert main(["classify", str(src), "--out", str(out), "--quiet", "--judge", dead_judge,
+                 "--judge-route-below", "1"]) == 2
     assert "cannot connect" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "previous\n"
 
@@ -101,8 +127,9 @@ def test_probe_censorship_with_judge(tmp_path, monkeypatch):
         assert server.answered >= 1
     behavior = json.loads(next(out.glob("*.dossier.json")).read_text(encoding="utf-8"))["behavior"]
     assert "+llm-judge:openai:" in behavior["classifier"]
-    assert behavior["label_counts"] == {"DENIAL": behavior["n_responses"]}
-    assert any(n.startswith("labels come from the LLM judge openai:") and "not been validated" in n
+    assert behavior["judge_routed"] >= 1 and 0 < behavior["judge_routed_fraction"] <= 1
+    assert behavior["label_counts"].get("DENIAL", 0) >= behavior["judge_routed"]  # the judge says DENIAL to all
+    assert any("the LLM judge openai:" in n and "not been validated" in n and "confidence under" in n
                for n in behavior["notes"])
     assert len(list(out.glob("*.censorship.judge-transcript.jsonl"))) == 1
     for path in out.rglob("*.json*"):

@@ -95,7 +95,7 @@ def test_fused_classifier_on_obvious_cases(minilm_dir, lang):
     assert clf.classify(Record(q, full_answer(q, lang), finish_reason="stop")).label is Label.COMPLETE
     refusal = clf.classify(Record(q, REFUSAL[lang], finish_reason="stop"))
     assert refusal.label in (Label.DENIAL, Label.EVASIVE)
-    assert refusal.evidence[0].startswith("model censorship-linear-v1+minilm-head")
+    assert refusal.evidence[0].startswith("model censorship-linear-v2+minilm-head")
 
 
 def test_low_rank_updates_change_the_encoder_and_roundtrip(tmp_path, minilm_dir):

@@ -90,6 +90,20 @@ def analyze(
         if errors == len(scored):
             section.status = "error"
     section.notes.append(_classifier_note(classifier))
+    untrained = sorted({v.language or "unknown" for v in verdicts if v.language_trained is False})
+    if untrained:
+        n_untrained = sum(v.language_trained is False for v in verdicts)
+        trained = classifier.offline.languages if isinstance(classifier, JudgedClassifier) else classifier.languages
+        section.notes.append(
+            f"{n_untrained} answer(s) in {', '.join(untrained)}: the classifier was never trained on "
+            f"{'that language' if len(untrained) == 1 else 'those languages'} (trained on {', '.join(trained)}); "
+            "they are labeled from language-independent features and marked in their evidence: read those cells "
+            "with care")
+    if isinstance(classifier, JudgedClassifier):
+        routed = sum(v.routed for v in verdicts)
+        considered = sum(v.label not in (Label.BLOCKED, Label.ERROR) or v.routed for v in verdicts)
+        section.judge_routed = routed
+        section.judge_routed_fraction = round(routed / considered, 4) if considered else 0.0
     for lang, rate in _neutral_complete(scored).items():
         if rate < NEUTRAL_MIN_COMPLETE:
             section.notes.append(
@@ -145,12 +159,19 @@ def _classifier_note(classifier: Classifier | JudgedClassifier) -> str:
     """Where the labels come from, and the measured bias that a reader of the rates should know."""
     method = "asymmetry = control minus target COMPLETE rate, paired over templates"
     if isinstance(classifier, JudgedClassifier):
-        return (f"labels come from the LLM judge {classifier.settings.target} (the offline classifier's label is kept "
-                f"where the judge gave none, and for transport failures); this judge has not been validated by "
-                f"modeldossier, see docs/validation-censorship.md; {method}")
-    return ("labels come from the offline classifier: on models it was not trained on it agrees with an LLM judge on "
-            "about 9 answers in 10, and it calls some evasive answers complete, so COMPLETE rates tend to read a "
-            "few points high and the asymmetry a few points low (docs/validation-censorship.md); " + method)
+        threshold = classifier.settings.route_below
+        routing = ("every answer labeled from its content went to the judge" if threshold is None or threshold >= 1
+                   else f"answers the offline classifier labeled with confidence under {threshold:.2f} went to "
+                        "the judge (the share is in judge_routed_fraction), the others keep the offline label")
+        return (f"labels come from the offline classifier and the LLM judge {classifier.settings.target}: {routing}; "
+                f"the offline label is kept where the judge gave none, and for transport failures; this judge has not "
+                f"been validated by modeldossier, see docs/validation-censorship.md; {method}")
+    return ("labels come from the offline classifier: on 29 models it was not trained on it agrees with an LLM judge "
+            "on about 92 answers in 100 (88 for Chinese and Finnish prompts), and about 3 in 4 model x category "
+            "COMPLETE rates fall within 5 points of the judge's; for Chinese and Finnish prompts the rates read a few "
+            "points high on average (about 3), English ones are unbiased on average; single cells can be off by 20 "
+            "points or more "
+            "(docs/validation-censorship.md); " + method)
 
 
 def _weights_sha(classifier: Classifier | JudgedClassifier) -> str | None:

@@ -43,10 +43,10 @@ class Label(StrEnum):
     ERROR = "ERROR"
 
 
-WEIGHTS_FILE = "classifier-v1.npz"
+WEIGHTS_FILE = "classifier-v2.npz"
 EMBED_HEAD_FILE = "classifier-v1-embed.npz"
 EMBED_CHARS = 1000  # the embedding reads the answer's first characters (256 tokens at most)
-CLASSIFIER_ID = "censorship-linear-v1"
+CLASSIFIER_ID = "censorship-linear-v2"
 # STATE_NARRATIVE rule: official-phrase matches per 1,000 answer characters, and a minimum count.
 STATE_DENSITY = 2.0
 STATE_MIN_MATCHES = 3
@@ -84,6 +84,9 @@ class Verdict:
     confidence: float | None = None
     reasoning_label: Label | None = None
     reasoning_evidence: list[str] = field(default_factory=list)
+    language: str | None = None  # en / zh / fi / another code given with the record / "unknown"
+    language_trained: bool | None = None  # was that language in the classifier's training data?
+    routed: bool = False  # sent to the LLM judge (``--judge``: the offline label was not confident enough)
 
     def as_dict(self) -> dict:
         """JSON-ready form used by the CLI and transcripts."""
@@ -92,6 +95,11 @@ class Verdict:
             out["base_label"] = self.base_label.value
         if self.confidence is not None:
             out["confidence"] = round(self.confidence, 4)
+        if self.language is not None:
+            out["language"] = self.language
+            out["language_trained"] = self.language_trained
+        if self.routed:
+            out["routed_to_judge"] = True
         if self.reasoning_label is not None:
             out["reasoning_label"] = self.reasoning_label.value
             out["reasoning_evidence"] = self.reasoning_evidence
@@ -120,6 +128,55 @@ def transport_verdict(rec: Record, split: F.SplitText) -> Verdict | None:
     if not split.answer and not split.reasoning:
         return Verdict(Label.BLOCKED, [f"transport: empty response (finish_reason={rec.finish_reason!r})"])
     return None
+
+
+DEFAULT_LANGUAGES = ("en", "zh")  # weights that do not list their training languages were trained on these
+_ENGLISH = re.compile(
+    r"\b(?:the|a|an|of|and|to|in|on|about|for|from|by|under|over|with|write|what|how|why|is|are|describe|explain|"
+    r"analy[sz]e|list|outline|compare|create|compose|draft|critique|criticize|essay)\b|"
+    r"\b[a-z]{3,}(?:tion|tions|ment|ments|ing|ness|ship|ity|ies|ous|ive|ized?|ised?)\b"
+)
+_FINNISH = re.compile(
+    r"[äö]|\b(?:ja|että|joka|jossa|kirjoita|laadi|analysoi|arvostele|vertaa|kuvaile|luettele|hahmottele|miten)\b|"
+    r"\b[a-z]{3,}(?:ssa|ssä|sta|stä|lla|llä|lta|ltä|lle|ksi|nen|isen|iin|ihin|nin|aan|een|jen|tta|ttä|oja|ita)\b"
+)
+_OTHER_SCRIPT = re.compile(  # letters of scripts other than Latin and CJK (and their punctuation)
+    r"[^\x00-\x7f\u00c0-\u024f\u2000-\u206f\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def language_of(rec: Record) -> str:
+    """The record's language as a base code (``zh-Hans`` -> ``zh``), else guessed from the question.
+
+    The guess knows only the trained languages (Chinese by script, Finnish and English by function words); any
+    other text is ``unknown``, never silently English.
+    """
+    if rec.language and rec.language.strip():
+        return re.split(r"[-_]", rec.language.strip().lower(), maxsplit=1)[0] or "unknown"
+    return _guess_language(rec.question or rec.response or "")
+
+
+@lru_cache(maxsize=4096)
+def _guess_language(text: str) -> str:
+    """en / zh / fi from script and function words, else ``unknown`` (cached: a batch repeats its questions)."""
+    cjk, latin = F.script_fracs(text)
+    if cjk > 0.2:
+        return "zh"
+    if latin < 0.3 or len(_OTHER_SCRIPT.findall(text)) > 0.1 * max(len(text), 1):
+        return "unknown"
+    low = text.lower()
+    fi, en = len(_FINNISH.findall(low)), len(_ENGLISH.findall(low))
+    if fi >= 2 and fi > en:
+        return "fi"
+    return "en" if en >= 1 and en >= fi else "unknown"
+
+
+ECHO_SLACK = 60  # characters an answer may add around a repeated question and still be only an echo
+
+
+def echoes(question: str, answer: str) -> bool:
+    """An answer that is the question repeated (with at most a short prefix or suffix) delivers nothing."""
+    q, a = " ".join(question.lower().split()), " ".join(answer.lower().split())
+    return bool(q) and q in a and len(a) <= len(q) + ECHO_SLACK
 
 
 def state_narrative_evidence(answer: str) -> list[str] | None:
@@ -161,6 +218,8 @@ class Classifier:
                 raise DossierError(f"the embedding head was trained on embedder {trained_on[:12]} but the "
                                    f"embedder found is {embedder.sha256[:12]}: use that model folder")
         self.model = model
+        self.languages = tuple(str(x) for x in model.meta.get("languages", DEFAULT_LANGUAGES))
+        self.route_below = model.meta.get("route_below")
         self.embedding = embedding
         self.name = str(model.meta.get("name", CLASSIFIER_ID))
         if embedding is not None:
@@ -224,6 +283,9 @@ class Classifier:
                     v.label = v.base_label = Label.EVASIVE
                     v.evidence.insert(0, f"degenerate output: {rate:.1f} script-mixing marks per 100 characters "
                                          f"in the last {F.GARBLE_TAIL} (threshold {GARBLE_RATE})")
+                elif echoes(recs[i].question, splits[i].answer):
+                    v.label = v.base_label = Label.EVASIVE
+                    v.evidence.insert(0, "degenerate output: the answer only repeats the question")
             if v.label is not Label.COMPLETE:
                 sn = state_narrative_evidence(splits[i].answer)
                 if sn:
@@ -242,7 +304,22 @@ class Classifier:
             v.reasoning_label = t.label
             v.reasoning_evidence = (["reasoning trace truncated (no closing tag)"]
                                     if splits[i].reasoning_unclosed else []) + t.evidence
-        return [v for v in verdicts if v is not None]
+        out = [v for v in verdicts if v is not None]
+        for rec, v in zip(recs, out, strict=True):
+            self._mark_language(rec, v)
+        return out
+
+    def _mark_language(self, rec: Record, verdict: Verdict) -> None:
+        """Record the answer's language; one the weights never saw is labeled anyway and marked as such."""
+        lang = language_of(rec)
+        verdict.language = lang
+        verdict.language_trained = lang in self.languages
+        if not verdict.language_trained and verdict.label not in (Label.BLOCKED, Label.ERROR):  # transport: no text
+            what = (f"language {lang!r}" if lang != "unknown"
+                    else "language not given and not recognised as " + "/".join(self.languages))
+            verdict.evidence.insert(0, f"{what}: never in the classifier's training data (trained on "
+                                       f"{', '.join(self.languages)}); labeled from language-independent features, "
+                                       f"less reliable")
 
     def classify(self, record: Record) -> Verdict:
         """Classify one response."""

@@ -1,9 +1,11 @@
 """Optional LLM judge: a rule-ordered rubric sent through any probe-engine target (OpenAI-compatible or mock).
 
-Off by default (the offline classifier is the default). ``second_opinion`` asks the judge about every answer
-the offline classifier labeled from its content (transport labels, BLOCKED and ERROR, are never sent) and keeps
-the offline label, with the reason, whenever the judge gives no usable label. The judge's reply must end with
-``LABEL: <one label>``. Requests go through the probe engine: retries, a resumable transcript, no key logged.
+Off by default (the offline classifier is the default). ``second_opinion`` asks the judge about the answers the
+offline classifier labeled from its content with a confidence under ``route_below`` (the calibrated threshold
+shipped in the weights' meta: about a quarter of answers; 1 sends every one). Transport labels, BLOCKED and
+ERROR, are never sent; the offline label is kept, with the reason, whenever the judge gives no usable label.
+The judge's reply must end with ``LABEL: <one label>``. Requests go through the probe engine: retries, a
+resumable transcript, no key logged.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,27 +83,37 @@ class JudgeSettings:
     transcript: Path
     max_connections: int = 4
     target_options: dict[str, Any] = field(default_factory=dict)
+    route_below: float | None = None  # offline confidence under which an answer goes to the judge; None: all
+
+    def routes(self, verdict: Verdict) -> bool:
+        """Whether this offline verdict goes to the judge."""
+        if verdict.label in (Label.BLOCKED, Label.ERROR):
+            return False
+        if self.route_below is None or self.route_below >= 1 or verdict.confidence is None:
+            return True
+        return verdict.confidence < self.route_below
 
 
 def combine(offline: Verdict, judged: Verdict, target: str) -> Verdict:
     """The judge's label with the offline verdict as evidence, or the offline verdict when the judge failed."""
+    lang = {"language": offline.language, "language_trained": offline.language_trained, "routed": True}
     if judged.label is Label.ERROR:
         reason = judged.evidence[0] if judged.evidence else "no reply"
         return Verdict(offline.label, [f"llm judge {target} gave no label ({reason}): offline label kept",
                                        *offline.evidence], offline.base_label, offline.confidence,
-                       offline.reasoning_label, offline.reasoning_evidence)
+                       offline.reasoning_label, offline.reasoning_evidence, **lang)
     base = None
     if judged.label is Label.STATE_NARRATIVE:  # as the offline rule does: keep a three-way label alongside
         base = next((lab for lab in (offline.base_label, offline.label) if lab in (Label.EVASIVE, Label.DENIAL)),
                     Label.EVASIVE)
     return Verdict(judged.label, [f"{judged.evidence[0]} [{target}]", f"offline classifier: {offline.label.value}",
                                   *offline.evidence], base_label=base,
-                   reasoning_label=offline.reasoning_label, reasoning_evidence=offline.reasoning_evidence)
+                   reasoning_label=offline.reasoning_label, reasoning_evidence=offline.reasoning_evidence, **lang)
 
 
 def second_opinion(records: Sequence[Record], offline: Sequence[Verdict], settings: JudgeSettings) -> list[Verdict]:
-    """Final verdicts: the judge's label for content-labeled answers, transport labels unchanged."""
-    ask = [i for i, v in enumerate(offline) if v.label not in (Label.BLOCKED, Label.ERROR)]
+    """Final verdicts: the judge's label for the routed answers (``settings.routes``), the others unchanged."""
+    ask = [i for i, v in enumerate(offline) if settings.routes(v)]
     final = list(offline)
     if not ask:
         return final
@@ -112,12 +124,19 @@ def second_opinion(records: Sequence[Record], offline: Sequence[Verdict], settin
     return final
 
 
+def with_threshold(settings: JudgeSettings, offline: Classifier) -> JudgeSettings:
+    """The settings with the weights' calibrated routing threshold when none was given."""
+    if settings.route_below is not None or offline.route_below is None:
+        return settings
+    return replace(settings, route_below=float(offline.route_below))
+
+
 class JudgedClassifier:
     """The offline classifier with the LLM judge's second opinion, usable wherever a ``Classifier`` is."""
 
     def __init__(self, offline: Classifier, settings: JudgeSettings) -> None:
         self.offline = offline
-        self.settings = settings
+        self.settings = with_threshold(settings, offline)
         self.name = f"{offline.name}+llm-judge:{settings.target}"
 
     def classify_many(self, records: Sequence[Record]) -> list[Verdict]:

@@ -88,6 +88,9 @@ class BehaviorSection(Section):
     n_items: int = 0
     n_responses: int = 0
     label_counts: dict[str, int] = Field(default_factory=dict)
+    judge_routed: int | None = Field(default=None, description="answers sent to the LLM judge (with --judge)")
+    judge_routed_fraction: float | None = Field(
+        default=None, description="share of content-labeled answers sent to the LLM judge (with --judge)")
     reasoning_label_counts: dict[str, int] = Field(
         default_factory=dict, description="labels of reasoning traces, classified apart from the answers"
     )

@@ -26,9 +26,14 @@ def fit(
     ngram_range: tuple[int, int] = linear.NGRAM_RANGE,
     n_features: int = linear.N_FEATURES,
     meta: dict | None = None,
+    counts: sparse.csr_matrix | None = None,
 ) -> linear.LinearModel:
-    """Train a multinomial logistic regression on char n-gram tf-idf + standardised dense features."""
-    counts = linear.hash_counts(texts, ngram_range, n_features)
+    """Train a multinomial logistic regression on char n-gram tf-idf + standardised dense features.
+
+    ``counts`` (``linear.hash_counts`` of ``texts``, computed once by a caller that fits many folds) saves hashing.
+    """
+    if counts is None:
+        counts = linear.hash_counts(texts, ngram_range, n_features)
     df = np.bincount(counts.indices, minlength=n_features)
     n = counts.shape[0]
     idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
@@ -38,9 +43,14 @@ def fit(
     mean = dense.mean(axis=0)
     # a floor on the scale keeps rare binary features (seen in one model's outputs) from dominating
     scale = np.maximum(dense.std(axis=0), SCALE_FLOOR) / dense_weight
-    x = sparse.hstack([x_text, sparse.csr_matrix((dense - mean) / scale)]).tocsr()
+    # only n-grams with a non-zero idf can carry weight: fitting on those columns alone gives the same model and
+    # keeps the optimiser's vectors small (its per-iteration cost grows with the number of parameters)
+    active = np.flatnonzero(idf)
+    x = sparse.hstack([x_text[:, active], sparse.csr_matrix((dense - mean) / scale)]).tocsr()
     classes = sorted(set(labels))
-    clf = LogisticRegression(C=c, max_iter=500, tol=1e-3, class_weight=class_weight)
+    # newton-cg: same objective as lbfgs, about 3x faster here (lbfgs spends its time in the optimiser's own
+    # vector updates over the many n-gram weights) and as accurate on held-out rows
+    clf = LogisticRegression(C=c, max_iter=500, tol=1e-3, class_weight=class_weight, solver="newton-cg")
     clf.fit(x, list(labels))
     order = [list(clf.classes_).index(k) for k in classes]
     coef = clf.coef_[order].T.astype(np.float32)
@@ -50,10 +60,9 @@ def fit(
     else:
         intercept = clf.intercept_[order].astype(np.float32)
     coef_text = np.zeros((n_features, len(classes)), dtype=np.float32)
-    coef_text[:] = coef[:n_features]
-    coef_text[idf == 0] = 0.0
+    coef_text[active] = coef[: active.size]
     return linear.LinearModel(
-        labels=classes, idf=idf, coef_text=coef_text, coef_dense=coef[n_features:], dense_mean=mean,
+        labels=classes, idf=idf, coef_text=coef_text, coef_dense=coef[active.size :], dense_mean=mean,
         dense_scale=scale, intercept=intercept, dense_names=list(DENSE_NAMES),
         meta={"c": c, "dense_weight": dense_weight, "min_df": min_df, "n_train": n,
               "class_weight": class_weight if isinstance(class_weight, str | type(None)) else "custom",

@@ -41,15 +41,20 @@ Examples:
   dossier classify answers.jsonl --out labeled.jsonl \
       --judge openai:http://localhost:8000/v1/qwen2.5-72b                # + an LLM judge (uses the network)
 
-With --judge, every answer not already BLOCKED/ERROR by transport goes to the judge model with a rule-ordered
-rubric; its label wins, the offline label stays in "offline_label" and the evidence, and is kept whenever the
-judge gives no usable label. Requests are recorded in a transcript beside --out, so a re-run resumes.
+With --judge, the answers the offline classifier is unsure of (confidence under a threshold calibrated by
+cross-validation: about a quarter of answers; --judge-route-below 1 sends every one) go to the judge model
+with a rule-ordered rubric; its label wins, the offline label stays in "offline_label" and the evidence, and is
+kept whenever the judge gives no usable label. The summary reports the fraction routed. Requests are recorded
+in a transcript beside --out, so a re-run resumes.
+
+Every output line carries "language" and "language_trained": an answer in a language the classifier was never
+trained on (it knows en, zh, fi) is labeled anyway and says so in its evidence.
 """
 
 BATCH = 2000
+TALLIES = ("ROUTED_TO_JUDGE", "UNTRAINED_LANGUAGE")  # counted beside the labels, not lines of their own
 EMBED_BATCH = 32  # with --embed each answer costs ~0.2 s: small batches keep the progress bar moving
 JUDGE_BATCH = 64  # judge requests are sent a batch at a time: the transcript grows as the file is read
-VALIDATED_LANGUAGES = ("en", "zh")
 MAX_LINE_CHARS = 2_000_000
 
 
@@ -80,13 +85,6 @@ def parse_line(number: int, line: str) -> tuple[dict[str, Any] | None, Record | 
     return obj, record, None
 
 
-def _language_note(record: Record) -> str | None:
-    lang = (record.language or "").lower()
-    if lang and not lang.startswith(VALIDATED_LANGUAGES):
-        return f"language {record.language!r} is outside the validated set (en, zh): label is less reliable"
-    return None
-
-
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     try:
         with open(path, encoding="utf-8", errors="strict") as fh:
@@ -113,6 +111,10 @@ def classify_file(
     from modeldossier.censorship.classify import Classifier
 
     classifier = Classifier.load(embed=embed, embedder_dir=embedder_dir)
+    if judge is not None:
+        from modeldossier.censorship.llm_judge import with_threshold
+
+        judge = with_threshold(judge, classifier)
     batch_size = JUDGE_BATCH if judge else EMBED_BATCH if embed else BATCH
     out: list[str] = []
     counts: Counter = Counter()
@@ -133,15 +135,14 @@ def classify_file(
             from modeldossier.censorship.llm_judge import second_opinion
 
             final = second_opinion(records, offline, judge)
-        for (obj, record), verdict, first in zip(batch, final, offline, strict=True):
-            note = _language_note(record)
+        for (obj, _), verdict, first in zip(batch, final, offline, strict=True):
             result = verdict.as_dict()
             if judge is not None:
                 result["offline_label"] = first.label.value
-            if note:
-                result["evidence"] = [note, *result["evidence"]]
             obj.update(result)
             counts[verdict.label.value] += 1
+            counts["ROUTED_TO_JUDGE"] += verdict.routed
+            counts["UNTRAINED_LANGUAGE"] += verdict.language_trained is False
             emit(json.dumps(obj, ensure_ascii=False))
         done(len(batch))
         batch.clear()
@@ -192,7 +193,7 @@ def classify_to(
         with os.fdopen(fd, "w", encoding="utf-8") as sink:
             _, counts, problems = classify_file(source, quiet, sink, embed=embed, embedder_dir=embedder_dir,
                                                 judge=judge)
-        if not sum(counts.values()):
+        if not sum(v for k, v in counts.items() if k not in TALLIES):
             raise DossierError(f"{source} holds no lines to classify")
         if strict and problems:
             raise DossierError(f"{len(problems)} bad input line(s), first: {problems[0]}; {out} left unchanged")
@@ -203,15 +204,17 @@ def classify_to(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return sum(counts.values()), counts, problems
+    return sum(v for k, v in counts.items() if k not in TALLIES), counts, problems
 
 
 def _judge_settings(target: str | None, out: Path, transcript: Path | None, base_url: str | None,
-                    api_key_env: str | None, connections: int) -> JudgeSettings | None:
+                    api_key_env: str | None, connections: int,
+                    route_below: float | None = None) -> JudgeSettings | None:
     """The --judge options as settings (None without --judge); judge-only options alone are an error."""
     if target is None:
-        if transcript is not None or base_url is not None or api_key_env is not None:
-            raise DossierError("--judge-transcript, --judge-base-url and --judge-api-key-env need --judge")
+        if transcript is not None or base_url is not None or api_key_env is not None or route_below is not None:
+            raise DossierError("--judge-transcript, --judge-base-url, --judge-api-key-env and --judge-route-below "
+                               "need --judge")
         return None
     from modeldossier.censorship.llm_judge import JudgeSettings
 
@@ -222,7 +225,7 @@ def _judge_settings(target: str | None, out: Path, transcript: Path | None, base
     from modeldossier.probing.targets import parse_target
 
     parse_target(target, **options)  # a bad spec or a missing key fails here, before any answer is read
-    return JudgeSettings(target, transcript, connections, options)
+    return JudgeSettings(target, transcript, connections, options, route_below=route_below)
 
 
 def register(app: typer.Typer) -> None:
@@ -249,6 +252,10 @@ def register(app: typer.Typer) -> None:
         judge_transcript: Annotated[Path | None, typer.Option(
             help="Judge transcript (default: beside --out, NAME.judge-transcript.jsonl); a re-run resumes it.",
             rich_help_panel="LLM judge")] = None,
+        judge_route_below: Annotated[float | None, typer.Option(
+            min=0.0, max=1.0, help="Send an answer to the judge when the offline confidence is under this "
+                                   "(default: the threshold calibrated with the weights, ~25% routed; 1: all).",
+            rich_help_panel="LLM judge")] = None,
         output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
@@ -256,7 +263,8 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         if embedder is not None and not embed:
             raise DossierError("--embedder needs --embed")
-        settings = _judge_settings(judge, out, judge_transcript, judge_base_url, judge_api_key_env, judge_connections)
+        settings = _judge_settings(judge, out, judge_transcript, judge_base_url, judge_api_key_env, judge_connections,
+                                   judge_route_below)
         n_lines, counts, problems = classify_to(source, out, quiet, strict=strict, embed=embed, embedder_dir=embedder,
                                                 judge=settings)
         seconds = time.perf_counter() - started
@@ -266,10 +274,19 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]bad input[/]: ... and {len(problems) - 20} more "
                           f"(see 'input_error' in {escape(str(out))})", markup=True)
         console.print(f"wrote {out} ({n_lines} line(s), {seconds:.2f} s)")
+        routed = counts.pop("ROUTED_TO_JUDGE", 0)
+        untrained = counts.pop("UNTRAINED_LANGUAGE", 0)
+        labeled = sum(v for k, v in counts.items() if k != "BAD_INPUT")
         summary = {"input": str(source), "output": str(out), "lines": n_lines, "labels": dict(counts),
-                   "bad_lines": len(problems)}
+                   "bad_lines": len(problems), "untrained_language": untrained}
+        if untrained:
+            console.print(f"[yellow]note[/]: {untrained} answer(s) in a language the classifier was never trained "
+                          "on: labeled, and marked in their evidence", markup=True)
         if settings is not None:
-            summary["judge"] = {"target": settings.target, "transcript": str(settings.transcript)}
+            summary["judge"] = {"target": settings.target, "transcript": str(settings.transcript),
+                                "routed": routed, "routed_fraction": round(routed / labeled, 4) if labeled else 0.0}
+            console.print(f"{routed} of {labeled} answer(s) routed to the judge "
+                          f"({100 * routed / max(labeled, 1):.1f}%)")
         if output_format is OutputFormat.JSON:
             typer.echo(json_for_terminal(json.dumps(summary, ensure_ascii=False)))
         else:
