@@ -99,7 +99,7 @@ def sniff(data: bytes) -> str | None:
 def dhash(image: Image.Image) -> str:
     """64-bit difference hash (9x8 greyscale, left < right per pixel) as 16 hex digits."""
     small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    px = list(small.getdata())
+    px = list(small.get_flattened_data())
     bits = 0
     for row in range(8):
         for col in range(8):
@@ -148,7 +148,7 @@ def judge(data: bytes, placeholders: Placeholders) -> Judgement:
         return Judgement(mime, error=f"image does not decode: {type(exc).__name__}: {str(exc)[:120]}")
     width, height = image.size
     grey = image.convert("L").resize((64, 64), Image.Resampling.BILINEAR)
-    pixels = list(grey.getdata())
+    pixels = list(grey.get_flattened_data())
     mean = sum(pixels) / len(pixels)
     std = math.sqrt(sum((p - mean) ** 2 for p in pixels) / len(pixels))
     histogram = grey.histogram()
