@@ -102,3 +102,11 @@ def test_thumbnail_is_a_small_png_data_uri(tmp_path: Path) -> None:
     assert max(thumb.size) <= 128
     path.write_bytes(b"not an image")
     assert content.thumbnail_uri(path) is None
+
+
+def test_a_logo_drawn_in_the_alpha_channel_is_not_blank(empty: content.Placeholders) -> None:
+    logo = Image.new("RGBA", (200, 80), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    for x in range(10, 190, 12):
+        draw.rectangle((x, 10, x + 6, 70), fill=(20, 20, 20, 255))
+    assert content.judge(_png(logo), empty).placeholder is None

@@ -128,6 +128,14 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
+def _flatten(image: Image.Image) -> Image.Image:
+    """Transparent images over white (a logo drawn in the alpha channel stays visible), else RGB."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
 def judge(data: bytes, placeholders: Placeholders) -> Judgement:
     """Measure ``data`` and say whether it is a placeholder (reason), undecodable (error), or a real picture."""
     mime = sniff(data)
@@ -147,6 +155,7 @@ def judge(data: bytes, placeholders: Placeholders) -> Judgement:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         return Judgement(mime, error=f"image does not decode: {type(exc).__name__}: {str(exc)[:120]}")
     width, height = image.size
+    image = _flatten(image)
     grey = image.convert("L").resize((64, 64), Image.Resampling.BILINEAR)
     pixels = list(grey.get_flattened_data())
     mean = sum(pixels) / len(pixels)
