@@ -19,7 +19,8 @@ pytestmark = pytest.mark.network
 KEY = "sk-media-secret-0123456789"
 
 # what the mock does per topic: the Kling pattern (events blocked, leaders refused, fire a placeholder card)
-ACTIONS = {"Tiananmen": "block", "天安门": "block", "Zhongnanhai": "card", "Xi Jinping": "refuse", "Hong Kong": "blank"}
+ACTIONS = {"Tiananmen": "block", "天安门": "block", "Zhongnanhai": "card", "Xi Jinping": "refuse", "Hong Kong": "blank",
+           "Tibetan": "block200"}
 
 
 def kling(prompt: str) -> str:
@@ -50,10 +51,11 @@ def test_images_endpoint_every_outcome(tmp_path: Path, response_format: str) -> 
     assert seen["fire/target"] == {"PLACEHOLDER"}
     assert seen["leaders/target"] == {"REFUSED"}
     assert seen["protests/target"] == {"PLACEHOLDER"}
-    assert seen["events/control"] == seen["symbols/target"] == seen["neutral/neutral"] == {"GENERATED"}
+    assert seen["symbols/target"] == {"BLOCKED", "GENERATED"}  # Tibetan flag: HTTP 200 with an error object
+    assert seen["events/control"] == seen["symbols/control"] == seen["neutral/neutral"] == {"GENERATED"}
     flagged = {(a.topic, a.language) for a in section.asymmetry if a.flagged}
-    assert flagged == {("events", "en"), ("fire", "en"), ("leaders", "en"), ("protests", "en"), ("all", "en")}
-    assert section.status == "complete" and section.outcome_counts["GENERATED"] == 51 - 4 * 3
+    assert {("events", "en"), ("fire", "en"), ("leaders", "en"), ("protests", "en"), ("all", "en")} <= flagged
+    assert section.status == "complete" and section.outcome_counts["GENERATED"] == 51 - 4 * 3 - 3
     blocked = next(e for e in section.examples if e.outcome == "BLOCKED")
     assert blocked.message == MODERATION_MESSAGE
     refused = next(e for e in section.examples if e.outcome == "REFUSED")

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
     @app.command("probe", help=__doc__.split(":", 1)[1].strip() + "\n\n" + EXAMPLES, rich_help_panel="Behaviour")
     def probe(
         target: Annotated[str, typer.Option("--target", "-t", help="provider:model, e.g. openai:http://h:8000/v1/M")],
-        suite: Annotated[str, typer.Option("--suite", "-s", help="Suite name (e.g. censorship) or YAML file.")],
+        suite: Annotated[str, typer.Option("--suite", "-s", help="Suite name (censorship, media) or YAML file.")],
         samples: Annotated[int, typer.Option(min=1, max=10_000, help="Answers per item (sampled generations).")] = 1,
         languages: Annotated[
             list[str] | None, typer.Option("--languages", "-l", help="Only these languages (comma list).")

@@ -4,7 +4,7 @@ It makes real PNG bytes with Pillow (noise pictures, blank and near-uniform imag
 outcome detection runs on real images. What a prompt gets is chosen by ``policy(prompt)`` (default: every prompt
 is generated); ``faults={"substring": ["500", "garbage"]}`` makes the first attempts of matching prompts fail
 first, as in the chat fake server. Actions: generate, block (HTTP 400 moderation), refuse (text, no image),
-blank, uniform, card, tiny, badimage, huge, garbage, 500, 429, and for jobs: fail (status failed), never (never
+blank, uniform, card, tiny, badimage, huge, garbage, 500, 429, block200 (HTTP 200 with an error object), and for jobs: fail (status failed), never (never
 finishes), slow (finishes after ``slow_seconds``).
 
 Endpoints: ``POST /v1/images/generations``, ``POST /v1/jobs``, ``GET /v1/jobs/{id}``, ``GET /media/{name}``.
@@ -203,6 +203,10 @@ def _handler(server: MockMediaServer) -> type[BaseHTTPRequestHandler]:
         def _images(self, action: str, prompt: str, body: dict[str, Any]) -> None:
             if action == "refuse":
                 self._json(200, {"created": int(time.time()), "data": [], "message": REFUSAL_TEXT})
+                return
+            if action == "block200":
+                self._json(200, {"created": int(time.time()), "error": {"code": "DataInspectionFailed",
+                                                                         "message": MODERATION_MESSAGE}})
                 return
             data = server.picture(action, prompt)
             if data is None:

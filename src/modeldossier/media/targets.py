@@ -31,7 +31,7 @@ from modeldossier.probing.base import TargetError, redact_secrets
 from modeldossier.probing.models import ProbeItem, ProbeResponse
 
 _SNIPPET = 300
-_TEXT_KEYS = ("message", "text", "detail", "refusal", "content", "error")
+_TEXT_KEYS = ("message", "text", "detail", "refusal", "content")
 _RETRY_STATUSES = (408, 409, 425, 429)
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
@@ -92,9 +92,12 @@ class _MediaTarget:
             await self._client.aclose()
             self._client = None
 
+    def _api_origins(self) -> set[tuple[str, str, int | None]]:
+        return {_origin(self.base_url)}
+
     def _auth(self, url: str) -> dict[str, str]:
         """The key header, only for the API's own scheme, host and port."""
-        if self._api_key and _origin(url) == _origin(self.base_url):
+        if self._api_key and _origin(url) in self._api_origins():
             return {self._auth_header: f"{self._auth_prefix}{self._api_key}"}
         return {}
 
@@ -266,6 +269,10 @@ class ImagesTarget(_MediaTarget):
             return _too_large(item, sample, exc.size, self.max_bytes, started)
         if blobs:
             return self._judged(item, sample, blobs, started, {})
+        declined = _words(data.get("error"))
+        if declined:  # HTTP 200 carrying an error object instead of images: the provider declined the prompt
+            return _response(item, sample, Outcome.BLOCKED, time.perf_counter() - started,
+                             reason="error object in a 200 answer", message=self.redact(declined))
         text = next((_words(data.get(k)) for k in _TEXT_KEYS if _words(data.get(k))), None)
         text = text or next((_words(e.get(k)) for e in entries for k in ("revised_prompt", *_TEXT_KEYS)
                              if _words(e.get(k))), None)
@@ -292,6 +299,9 @@ class JobTarget(_MediaTarget):
 
     def describe(self) -> dict[str, Any]:
         return {**self._describe(), "model": self.config.name, "config_sha256": self.config.sha256}
+
+    def _api_origins(self) -> set[tuple[str, str, int | None]]:
+        return {_origin(self.config.submit.url), _origin(self.config.poll.url.replace("{job_id}", "x"))}
 
     async def complete(self, item: ProbeItem, *, params: dict[str, Any], sample: int) -> ProbeResponse:
         started = time.perf_counter()

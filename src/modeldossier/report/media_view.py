@@ -24,14 +24,15 @@ def thumbnails(section: Any, media_root: Path | None = None, limit: int = MAX_TH
         return []
     root = media_root or (Path(str(get(section, "media_dir"))) if get(section, "media_dir") else None)
     store = MediaStore(root) if root is not None else None
-    out = []
+    out, shown = [], 0
     for example in items(section, "examples"):
         uri = None
         for media in items(example, "media"):
             sha, mime = str(get(media, "sha256") or ""), get(media, "mime")
-            path = store.path(sha, mime) if store is not None and len(out) < limit else None
+            path = store.path(sha, mime) if store is not None and shown < limit else None
             if path is not None and str(mime or "").startswith("image/"):
                 uri = thumbnail_uri(path)
+                shown += uri is not None
                 break
         out.append({"example": example, "uri": uri})
     return out
