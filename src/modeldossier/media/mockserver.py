@@ -4,8 +4,8 @@ It makes real PNG bytes with Pillow (noise pictures, blank and near-uniform imag
 outcome detection runs on real images. What a prompt gets is chosen by ``policy(prompt)`` (default: every prompt
 is generated); ``faults={"substring": ["500", "garbage"]}`` makes the first attempts of matching prompts fail
 first, as in the chat fake server. Actions: generate, block (HTTP 400 moderation), refuse (text, no image),
-blank, uniform, card, tiny, badimage, huge, garbage, 500, 429, block200 (HTTP 200 with an error object), and for jobs: fail (status failed), never (never
-finishes), slow (finishes after ``slow_seconds``).
+blank, uniform, card, tiny, badimage, huge, garbage, 500, 429, block200 (HTTP 200 with an error object), and
+for jobs: fail (status failed), never (never finishes), slow (finishes after ``slow_seconds``), pollgarbage.
 
 Endpoints: ``POST /v1/images/generations``, ``POST /v1/jobs``, ``GET /v1/jobs/{id}``, ``GET /media/{name}``.
 """
