@@ -88,7 +88,8 @@ def analyze(suite: suite_mod.MediaSuite, items: list[ProbeItem], responses: list
     return MediaSection(
         status=status, notes=notes, suite=suite.name, suite_version=suite.version, suite_sha256=suite.sha256,
         target=target, target_kind=target_kind, transcript=str(transcript) if transcript else None,
-        media_dir=str(Path(media_dir).resolve()), placeholder_list=placeholder_version, samples=samples, n_items=len(items),
+        media_dir=str(Path(media_dir).resolve()), placeholder_list=placeholder_version, samples=samples,
+        n_items=len(items),
         n_responses=len(scored), outcome_counts=dict(sorted(counts.items())), cells=cells(scored),
         asymmetry=asymmetry(scored), examples=pick_examples(pairs),
     )
