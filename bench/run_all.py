@@ -21,6 +21,7 @@ BENCHES: dict[str, list[str]] = {
     "scanner-fuzz-formats": [PY, "bench/scanner/fuzz_formats.py", "20000"],
     "provenance": [PY, "bench/provenance/bench_fingerprint.py"],
     "probing": [PY, "bench/probing/bench_engine.py"],
+    "media-placeholders": [PY, "bench/media/placeholder_fp.py"],
     "censorship-validate": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3"],
     "censorship-validate-embed": [PY, "bench/censorship/validate.py", "--folds", "5", "--gold-folds", "3", "--embed"],
     "censorship-nested": [PY, "bench/censorship/nested_variants.py", "--folds", "5", "--inner", "2"],

@@ -19,11 +19,12 @@ from modeldossier.codesec.models import CodesecSection
 from modeldossier.common import Model
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, storable
+from modeldossier.media.models import MediaSection
 from modeldossier.provenance.models import ProvenanceSection
 
 SCHEMA_VERSION = 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # JSON text that may decode to a lone surrogate
-SECTIONS = ("artifacts", "provenance", "behavior", "codesec")
+SECTIONS = ("artifacts", "provenance", "behavior", "codesec", "media")
 # schema_version N -> a function turning a version-N document into version N+1 (v1 is the first released schema)
 MIGRATIONS: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = MappingProxyType({})
 
@@ -91,6 +92,7 @@ class Dossier(Model):
     provenance: ProvenanceSection | None = None
     behavior: BehaviorSection | None = None
     codesec: CodesecSection | None = None
+    media: MediaSection | None = None
     run: RunSection = Field(default_factory=RunSection)
 
     def sections_present(self) -> list[str]:

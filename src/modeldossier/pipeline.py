@@ -51,6 +51,14 @@ def section_data_files(section: str) -> list[DataFile]:
         from modeldossier.codesec.audit import data_files
 
         return [runinfo.data_file(path, name=name) for name, path in data_files().items()]
+    if section == "media":
+        from modeldossier.media import suite as media_suite
+        from modeldossier.media.content import default_placeholders_path, load_placeholders
+
+        loaded_media = media_suite.load()
+        return [runinfo.data_file(loaded_media.path, name="media/suite.yaml", version=loaded_media.version),
+                runinfo.data_file(default_placeholders_path(), name="media/placeholders.yaml",
+                                  version=load_placeholders().version)]
     raise ValueError(f"unknown section {section!r}")
 
 

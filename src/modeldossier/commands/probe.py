@@ -30,6 +30,10 @@ Examples:
 
   dossier probe --target vllm:MODEL --base-url http://gpu:8000/v1 --suite my.yaml --max-connections 64
 
+  dossier probe --target images:http://localhost:9000/v1/MODEL --suite media      # image generator
+
+  dossier probe --target media-job:./video-api.yaml --suite media --max-connections 2   # video job API
+
   dossier probe --target deepseek:deepseek-chat --suite censorship \
       --judge openai:http://judge-host:8000/v1/JUDGE-MODEL          # + an LLM judge's second opinion
 
@@ -80,7 +84,7 @@ def register(app: typer.Typer) -> None:
     @app.command("probe", help=__doc__.split(":", 1)[1].strip() + "\n\n" + EXAMPLES, rich_help_panel="Behaviour")
     def probe(
         target: Annotated[str, typer.Option("--target", "-t", help="provider:model, e.g. openai:http://h:8000/v1/M")],
-        suite: Annotated[str, typer.Option("--suite", "-s", help="Suite name (e.g. censorship) or YAML file.")],
+        suite: Annotated[str, typer.Option("--suite", "-s", help="Suite name (censorship, media) or YAML file.")],
         samples: Annotated[int, typer.Option(min=1, max=10_000, help="Answers per item (sampled generations).")] = 1,
         languages: Annotated[
             list[str] | None, typer.Option("--languages", "-l", help="Only these languages (comma list).")
@@ -116,6 +120,9 @@ def register(app: typer.Typer) -> None:
             rich_help_panel="LLM judge")] = None,
         judge_base_url: JudgeBaseUrl = None,
         judge_api_key_env: JudgeApiKeyEnv = None,
+        placeholders: Annotated[Path | None, typer.Option(
+            "--placeholders", help="media suite: a YAML list of known policy-placeholder hashes (docs/media.md).")
+        ] = None,
         output_format: Format = OutputFormat.TEXT,
         quiet: Quiet = False,
     ) -> None:
@@ -136,6 +143,17 @@ def register(app: typer.Typer) -> None:
         settings = {"target": target, "suite": suite, "samples": samples, **options,
                     "dossier": str(dossier) if dossier else None, "embedder_dir": str(embedder) if embedder else None}
         record = runinfo.start_record("probe", settings)
+        media_target = target.split(":", 1)[0].strip().lower() in ("images", "media-job")
+        if suite == "media" or media_target:
+            if suite != "media" or not media_target or judge is not None:
+                raise DossierError("image and video generators take --suite media with an images: or media-job: "
+                                   "target (and no --judge): see docs/media.md")
+            settings["placeholders"] = str(placeholders) if placeholders else None
+            _media(target, out, samples, quiet, {**options, "placeholders": placeholders}, record, dossier,
+                   output_format)
+            return
+        if placeholders is not None:
+            raise DossierError("--placeholders is for --suite media")
         if suite == "censorship":
             _censorship(target, out, samples, quiet, options, record, dossier, output_format)
             return
@@ -161,6 +179,32 @@ def _censorship(target: str, out: Path, samples: int, quiet: bool, options: dict
         typer.echo(json_for_terminal(section.model_dump_json(indent=2)))
     else:
         out_console().print(f"behavior: status {section.status}, {len(section.cells)} cell(s), "
+                            f"{sum(a.flagged for a in section.asymmetry)} flagged asymmetry(ies)")
+    if section.status == "error" and section.n_responses:
+        raise DossierError(f"every request failed ({section.n_responses}): the target never answered; the transcript "
+                           "keeps the errors, and re-running the same command retries them")
+
+
+def _media(target: str, out: Path, samples: int, quiet: bool, options: dict[str, Any], record: Any,
+           dossier: Path | None, output_format: OutputFormat) -> None:
+    from modeldossier.media.audit import media_section
+    from modeldossier.pipeline import section_data_files
+    from modeldossier.probing.targets import parse_target
+
+    described = parse_target(target, base_url=options["base_url"], api_key_env=options["api_key_env"],
+                             media_dir=out / "media").describe()
+    section = media_section(target, out_dir=out, samples=samples, quiet=quiet, **options)
+    record.data_files.extend(section_data_files("media"))
+    if options.get("placeholders"):
+        record.data_files.append(runinfo.data_file(Path(options["placeholders"]), name="media:placeholders",
+                                                   version=section.placeholder_list))
+    path = _write_dossier(endpoint_subject(target, described), "media", section, record, dossier, out)
+    err_console(quiet).print(f"dossier: {path}")
+    if output_format is OutputFormat.JSON:
+        typer.echo(section.model_dump_json(indent=2))
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in section.outcome_counts.items()) or "no answers"
+        out_console().print(f"media: status {section.status}, {section.n_responses} answer(s): {counts}; "
                             f"{sum(a.flagged for a in section.asymmetry)} flagged asymmetry(ies)")
     if section.status == "error" and section.n_responses:
         raise DossierError(f"every request failed ({section.n_responses}): the target never answered; the transcript "

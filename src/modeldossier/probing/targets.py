@@ -9,6 +9,8 @@ Spec forms::
     transformers:./my-model               local Hugging Face folder (optional extra: transformers + torch)
     replay:runs/x.transcript.jsonl        answers from a recorded transcript
     mock:echo | mock:script.yaml          scripted answers (tests)
+    images:http://host:8000/v1/MODEL      OpenAI-compatible image generation (media suite)
+    media-job:./video-api.yaml            asynchronous media job API described by a YAML (media suite)
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ PROVIDERS: dict[str, Provider] = {
     )
 }
 _LOCAL_KINDS = ("transformers", "replay", "mock")
+_MEDIA_KINDS = ("images", "media-job")  # image/video generators: the media suite (modeldossier.media)
 _VERSION_SEGMENT = re.compile(r"^v\d+$")
 
 
@@ -134,6 +137,11 @@ def parse_target(
         )
     if provider_name == "mock":
         return _mock(rest, options)
+    if provider_name in _MEDIA_KINDS:
+        from modeldossier.media.targets import build_media_target
+
+        return build_media_target(provider_name, rest, base_url=base_url, api_key=api_key, environ=environ,
+                                  options=options)
     if provider_name == "replay":
         from modeldossier.probing.scripted import ReplayTarget
 
@@ -148,7 +156,7 @@ def parse_target(
         return TransformersTarget(Path(rest).expanduser(), **_pick(options, "device", "dtype", "revision"))
     provider = PROVIDERS.get(provider_name)
     if provider is None:
-        known = ", ".join([*PROVIDERS, *_LOCAL_KINDS])
+        known = ", ".join([*PROVIDERS, *_LOCAL_KINDS, *_MEDIA_KINDS])
         raise DossierError(f"unknown target provider {provider_name!r}: use one of {known}")
     return _openai(provider, rest, base_url=base_url, api_key=api_key, environ=environ, options=options)
 

@@ -17,7 +17,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 
 from modeldossier.dossier import SECTIONS, Dossier
 from modeldossier.report import charts as chart_mod
-from modeldossier.report import codesec_view, fields
+from modeldossier.report import codesec_view, fields, media_view
 from modeldossier.report.behavior_view import asymmetry_rows
 from modeldossier.report.scorecard import rate_text, scorecard, thresholds
 from modeldossier.report.verdict import verdict
@@ -42,6 +42,11 @@ KNOWN_FIELDS = {
         "rules_version", "tasks", "responses", "headline", "positive_controls", "breakdown", "analyzers",
         "not_analyzed", "judge", "prompt_languages", "placements", "decoding", "data_files", "responses_file",
         "cyberseceval_tasks", "instruments", "power", "sandbox_contexts",
+    },
+    "media": {
+        "status", "notes", "suite", "suite_version", "suite_sha256", "target", "target_kind", "transcript",
+        "media_dir", "placeholder_list", "samples", "n_items", "n_responses", "outcome_counts", "cells", "asymmetry",
+        "examples",
     },
 }
 
@@ -166,5 +171,6 @@ def render_html(dossier: Dossier) -> str:
         codesec_diffs=[x for ctx in fields.items(dossier.codesec, "contexts") for x in codesec_view.differentials(ctx)],
         cv=codesec_view,
         asym_rows=asymmetry_rows(dossier.behavior),
+        media_thumbs=media_view.thumbnails(dossier.media),
         severity_order={"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4},
     )

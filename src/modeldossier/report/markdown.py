@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from modeldossier.common import Severity
+from modeldossier.report import media_view
 from modeldossier.report.behavior_view import asymmetry_rows
 from modeldossier.report.codesec_view import (
     OWN_OUTCOMES,
@@ -326,6 +327,8 @@ def render_markdown(dossier: Any) -> str:
         ("Censorship asymmetry", _behavior), ("Code-security differential", _codesec),
     ):
         lines += [f"## {title}", "", *render(dossier)]
+    if get(dossier, "media") is not None:
+        lines += ["## Image and video generation", "", *media_view.markdown(dossier, inline, cell, _table)]
     lines += ["## Run provenance", ""]
     records = items(dossier, "run.records")
     if records:

@@ -1,0 +1,1 @@
+"""Image and video generators: targets, the paired visual suite, outcome detection and statistics."""
