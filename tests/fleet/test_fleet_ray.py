@@ -62,7 +62,7 @@ def test_two_node_cluster_places_tasks_on_both_nodes(tmp_path: Path) -> None:
         subprocess.run([ray_cli, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1",
                         "--resources={\"second\": 1}"], env=env, check=True, timeout=180, capture_output=True)
         path = make_fleet(tmp_path, 8)
-        result = subprocess.run(
+        subprocess.run(
             [sys.executable, "-m", "modeldossier.cli", "fleet", str(path), "--out", str(tmp_path / "out"),
              "--executor", "ray", "--address", f"127.0.0.1:{port}", "--no-hash", "-q", "--format", "json"],
             env=env, capture_output=True, text=True, timeout=600)
