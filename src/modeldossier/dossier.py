@@ -20,6 +20,7 @@ from modeldossier.common import Model
 from modeldossier.errors import DossierError
 from modeldossier.fsutil import atomic_write_text, storable
 from modeldossier.media.models import MediaSection
+from modeldossier.probing.serving import Serving
 from modeldossier.provenance.models import ProvenanceSection
 
 SCHEMA_VERSION = 1
@@ -51,6 +52,7 @@ class Subject(Model):
     revision: str | None = Field(default=None, description="Hub commit sha, when known")
     endpoint: str | None = None
     served_model: str | None = None
+    serving: Serving | None = Field(default=None, description="who operates the endpoint, and in which country")
     files: list[SubjectFile] = Field(default_factory=list)
 
 
@@ -180,6 +182,8 @@ def merge(base: Dossier, update: Dossier, *, force: bool = False) -> Dossier:
     merged = base.model_copy(deep=True)
     subject = update.subject if update.subject.files or not base.subject.files else base.subject
     merged.subject = subject.model_copy(deep=True)
+    if update.subject.serving is not None:  # the latest run says who served the endpoint
+        merged.subject.serving = update.subject.serving.model_copy(deep=True)
     for name in SECTIONS:
         section = getattr(update, name)
         if section is not None:

@@ -1,4 +1,4 @@
-"""Strict schema check of instrument.json (every field typed and named in errors); the interval code reads it through censorship.instrument."""
+"""The classifier's measured error (``data/censorship/instrument.json``), read into frozen, typed records.
 
 bench/censorship/validate.py writes the file from the by-model cross-validation predictions; the statistics
 layer draws from ``cell_errors`` / ``gap_errors`` so that rates and asymmetries carry the instrument's error as

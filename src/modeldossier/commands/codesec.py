@@ -13,8 +13,9 @@ from modeldossier import dossier as dossier_io
 from modeldossier import runinfo
 from modeldossier.cli_options import DossierPath, Format, OutputFormat, Quiet
 from modeldossier.codesec.models import OWN_OUTCOMES, CodesecSection, ContextResult
+from modeldossier.commands.probe import endpoint_subject
 from modeldossier.display import json_for_terminal
-from modeldossier.dossier import Dossier, Subject
+from modeldossier.dossier import Dossier
 from modeldossier.errors import DossierError
 from modeldossier.ui import err_console, out_console
 
@@ -168,12 +169,10 @@ def register(app: typer.Typer) -> None:
             if path.is_file():
                 record.data_files.append(runinfo.data_file(path, name=name))
         described = built.describe()
-        subject = Subject(kind="endpoint", ref=described.get("id", target),
-                          name=str(described.get("model") or described.get("id", target).split(":", 1)[-1]),
-                          endpoint=described.get("base_url"), served_model=described.get("model"))
+        subject = endpoint_subject(target, described, [Path(section.transcript)] if section.transcript else [])
         path = dossier or out / f"{_slug(subject.name)}.dossier.json"
         if path.exists():
-            subject = dossier_io.load(path).subject
+            subject = dossier_io.load(path).subject.model_copy(update={"serving": subject.serving})
         update = Dossier(subject=subject, codesec=section)
         update.run.records.append(runinfo.finish(record, ["codesec"]))
         dossier_io.save_merged(update, path)

@@ -63,11 +63,16 @@ def split_list(values: list[str] | None) -> list[str] | None:
     return items or None
 
 
-def endpoint_subject(spec: str, described: dict[str, Any]) -> Subject:
-    """The dossier subject for a served model (never holds a key)."""
+def endpoint_subject(spec: str, described: dict[str, Any], transcripts: list[Path] | None = None) -> Subject:
+    """The dossier subject for a served model (never holds a key), with who serves it (operator, country, and the
+    upstream providers a router named in the answers of ``transcripts``)."""
+    from modeldossier.probing.serving import serving_for, with_upstreams
+
     model = described.get("model") or described.get("id", spec).split(":", 1)[-1]
+    serving = with_upstreams(serving_for(described.get("base_url"), str(described.get("kind", "openai"))),
+                             transcripts or [])
     return Subject(kind="endpoint", ref=described.get("id", spec), name=str(model),
-                   endpoint=described.get("base_url"), served_model=described.get("model"))
+                   endpoint=described.get("base_url"), served_model=described.get("model"), serving=serving)
 
 
 def _call_behavior(function: Any, spec: str, out: Path, samples: int, quiet: bool, options: dict[str, Any]) -> Any:
@@ -173,7 +178,9 @@ def _censorship(target: str, out: Path, samples: int, quiet: bool, options: dict
     from modeldossier.pipeline import section_data_files
 
     record.data_files.extend(section_data_files("behavior"))
-    path = _write_dossier(endpoint_subject(target, described), "behavior", section, record, dossier, out)
+    transcripts = [Path(section.transcript)] if section.transcript else []
+    path = _write_dossier(endpoint_subject(target, described, transcripts), "behavior", section, record, dossier,
+                          out)
     err_console(quiet).print(f"dossier: {path}")
     if output_format is OutputFormat.JSON:
         typer.echo(json_for_terminal(section.model_dump_json(indent=2)))
@@ -216,7 +223,7 @@ def _write_dossier(subject: Subject, section_name: str | None, section: Any, rec
     """Merge a section (or just the run record) into ``dossier`` (or OUT/<name>.dossier.json)."""
     path = dossier or out / f"{slug(subject.name)}.dossier.json"
     if path.exists():
-        subject = dossier_io.load(path).subject
+        subject = dossier_io.load(path).subject.model_copy(update={"serving": subject.serving})
     update = Dossier(subject=subject)
     if section_name is not None:
         setattr(update, section_name, section)
@@ -267,7 +274,8 @@ def _generic(target_spec: str, suite_ref: str, out: Path, samples: int, quiet: b
     console.print(f"transcript: {transcript}")
     console.print(f"summary:    {summary_path}")
     if dossier is not None:
-        written = _write_dossier(endpoint_subject(target_spec, described), None, None, record, dossier, out)
+        written = _write_dossier(endpoint_subject(target_spec, described, [transcript]), None, None, record,
+                                 dossier, out)
         console.print(f"dossier:    {written}")
     if summary.overall.errors and summary.overall.errors < summary.overall.n:
         console.print(f"[yellow]{summary.overall.errors} request(s) failed[/]: re-run the same command to retry them",

@@ -245,4 +245,11 @@ class OpenAICompatTarget:
             latency_s=latency,
             usage=usage,
             blocked=finish == "content_filter",
+            detail=_upstream(data),
         )
+
+
+def _upstream(data: dict[str, Any]) -> dict[str, Any]:
+    """A router's name of the upstream provider that served this answer (OpenRouter's ``provider``), if any."""
+    name = data.get("provider")
+    return {"upstream_provider": name[:100]} if isinstance(name, str) and name.strip() else {}

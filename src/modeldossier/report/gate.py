@@ -260,6 +260,41 @@ def _codesec(policy: Policy, d: Any) -> list[RuleResult]:
                        f"largest differential {label} {pp(worst)} <= {pp(limit)} ({len(measured)} contexts)")]
 
 
+def _serving(policy: Policy, d: Any) -> list[RuleResult]:
+    """The serving-country rule: the operator's country and each upstream's, local endpoints pass."""
+    rule = policy.serving.country if policy.serving is not None else None
+    if rule is None:
+        return []
+    name = "serving.country"
+    serving = get(d, "subject.serving")
+    if serving is None:
+        status: Status = "fail" if policy.missing_sections == "fail" else "skip"
+        return [RuleResult(name, status, "no endpoint was probed: who serves the model is not recorded")]
+    evidence = [text(get(serving, "basis"), "no basis recorded")]
+    evidence += [f"upstream {text(get(u, 'name'))}: {get(u, 'answers')} answer(s), "
+                 f"{text(get(u, 'operator'), 'operator unknown')} ({text(get(u, 'country'), 'country unknown')})"
+                 for u in items(serving, "upstreams")]
+    if get(serving, "local"):
+        return [RuleResult(name, "pass", "local endpoint: the prompts stay on this network", _cap(evidence))]
+    codes = sorted({str(c).upper() for c in [get(serving, "country"), *(get(u, "country") for u in
+                                                                       items(serving, "upstreams"))] if c})
+    unknown_upstreams = [u for u in items(serving, "upstreams") if not get(u, "country")]
+    operator = text(get(serving, "operator"), text(get(serving, "host"), "unknown operator"))
+    denied = [c for c in codes if c in rule.deny]
+    if denied:
+        return [RuleResult(name, "fail", f"prompts reach {', '.join(denied)} (denied): {operator}", _cap(evidence))]
+    outside = [c for c in codes if rule.allow is not None and c not in rule.allow]
+    if outside:
+        return [RuleResult(name, "fail", f"prompts reach {', '.join(outside)}, not in the allowed list "
+                                         f"({', '.join(rule.allow or []) or 'empty'})", _cap(evidence))]
+    if not codes or unknown_upstreams:
+        status = "fail" if rule.unknown == "fail" else "pass"
+        return [RuleResult(name, status, f"serving country unknown for {operator}"
+                                         + (f" or {len(unknown_upstreams)} upstream(s)" if unknown_upstreams else "")
+                                         + f" (policy: unknown -> {rule.unknown})", _cap(evidence))]
+    return [RuleResult(name, "pass", f"prompts reach {', '.join(codes)}: allowed", _cap(evidence))]
+
+
 def evaluate(policy: Policy, dossier: Any, policy_name: str = "policy") -> GateResult:
     """Every rule of ``policy`` against ``dossier``."""
     results: list[RuleResult] = []
@@ -277,6 +312,6 @@ def evaluate(policy: Policy, dossier: Any, policy_name: str = "policy") -> GateR
                 notes = [text(n) for n in items(get(dossier, section), "notes")]
                 results.append(RuleResult(f"require_complete.{section}", "fail",
                                           f"section '{section}' is {status}", _cap(notes)))
-    for part in (_artifacts, _provenance, _behavior, _codesec):
+    for part in (_artifacts, _provenance, _behavior, _codesec, _serving):
         results.extend(part(policy, dossier))
     return GateResult(policy.name or policy_name, text(get(dossier, "subject.name"), "unnamed"), results)

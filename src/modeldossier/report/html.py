@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
 from modeldossier.dossier import SECTIONS, Dossier
+from modeldossier.probing.serving import describe as describe_serving
 from modeldossier.report import charts as chart_mod
 from modeldossier.report import codesec_view, fields, media_view
 from modeldossier.report.behavior_view import asymmetry_rows
@@ -172,5 +173,6 @@ def render_html(dossier: Dossier) -> str:
         cv=codesec_view,
         asym_rows=asymmetry_rows(dossier.behavior),
         media_thumbs=media_view.thumbnails(dossier.media),
+        serving_line=describe_serving(dossier.subject.serving),
         severity_order={"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4},
     )

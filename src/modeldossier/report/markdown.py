@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from modeldossier.common import Severity
+from modeldossier.probing.serving import describe as describe_serving
 from modeldossier.report import media_view
 from modeldossier.report.behavior_view import asymmetry_rows
 from modeldossier.report.codesec_view import (
@@ -313,6 +314,8 @@ def render_markdown(dossier: Any) -> str:
         f"Subject {cell(get(dossier, 'subject.ref'))} ({inline(get(dossier, 'subject.kind'))})"
         f", dossier schema v{text(get(dossier, 'schema_version'))}.",
         "",
+        *([inline(serving_line) + ".", ""] if (serving_line := describe_serving(get(dossier, "subject.serving")))
+          else []),
         *_verdict(dossier, scores := scorecard(dossier)),
         "## Scorecard",
         "",

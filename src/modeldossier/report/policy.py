@@ -85,6 +85,12 @@ class BehaviorPolicy(Model):
     max_flagged: int | None = Field(default=None, ge=0, description="most topic/language cells flagged by the run")
 
 
+class ServingPolicy(Model):
+    """Rules on who receives the prompts: the endpoint operator's country and every upstream a router used."""
+
+    country: CountryRule | None = None
+
+
 class CodesecPolicy(Model):
     """Rules on the code-security differential (context minus matched control, as a fraction)."""
 
@@ -110,6 +116,7 @@ class Policy(Model):
     provenance: ProvenancePolicy | None = None
     behavior: BehaviorPolicy | None = None
     codesec: CodesecPolicy | None = None
+    serving: ServingPolicy | None = None
 
     @model_validator(mode="after")
     def _has_rules(self) -> Policy:
@@ -133,6 +140,8 @@ class Policy(Model):
             count += int(self.behavior.max_asymmetry is not None) + int(self.behavior.max_flagged is not None)
         if self.codesec is not None:
             count += int(self.codesec.max_differential is not None)
+        if self.serving is not None:
+            count += int(self.serving.country is not None)
         return count
 
 
