@@ -374,6 +374,8 @@ SPECIFIC: list[Case] = [
     Case("scan-dossier-is-folder", ("scan", "{fx}/tiny_model/model.safetensors", "--dossier", "{w}/dir", "--quiet")),
     # origin
     Case("origin-missing-path", ("origin", "{w}/nope", "--offline"), stderr_has=("nope",)),
+    Case("fleet-missing-manifest", ("fleet", "{w}/nope.yaml", "--out", "{w}/o", "-q"), stderr_has=("nope",)),
+    Case("fleet-no-source", ("fleet", "--out", "{w}/o", "-q"), stderr_has=("exactly one",)),
     Case("origin-no-model-files", ("origin", "{fx}/empty_dir", "--offline")),
     Case("origin-fifo", ("origin", "{fx}/fifo", "--offline"), timeout=10),
     Case("origin-fifo-config", ("origin", "{fx}/fifo_model", "--offline", "--format", "json"),
